@@ -1,0 +1,135 @@
+# airlock build. `make` builds build/airlock with the guest kernel embedded;
+# `make test` installs what it needs, then runs every test, plain and under
+# ASan + UBSan; `make demo` runs the bundled example job in a micro-VM.
+
+BUILD ?= build
+SAN ?=
+CC ?= gcc
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+
+PKGS := libelf jansson
+HOST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Iinclude -I. \
+	-D_GNU_SOURCE -fno-strict-aliasing $(SAN) $(shell pkg-config --cflags $(PKGS))
+HOST_LDLIBS := $(shell pkg-config --libs $(PKGS))
+HOST_LDFLAGS := $(SAN)
+
+# The guest kernel: freestanding, no SIMD (the PVM emulator handles little of
+# it), no red zone (exceptions arrive on the same stack), linked at fixed
+# physical addresses below AL_JOB_GPA.
+GK_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Iinclude -Iguestkernel \
+	-ffreestanding -fno-builtin -nostdlib -fno-pie -fno-pic -fno-stack-protector \
+	-fno-asynchronous-unwind-tables -mno-red-zone -mgeneral-regs-only \
+	-mcmodel=small -fno-strict-aliasing -fcf-protection=none
+GK_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none \
+	-Wl,-z,noexecstack -Wl,-z,max-page-size=4096 -T guestkernel/kernel.ld
+
+VMM_SRC := $(wildcard vmm/*.c)
+RUNNER_SRC := $(filter-out runner/main.c,$(wildcard runner/*.c))
+GK_SRC := $(wildcard guestkernel/*.c) $(wildcard guestkernel/*.S)
+# Guest-kernel sources that also compile hosted, for unit tests and fuzzing.
+GK_HOST_SRC := $(wildcard guestkernel/host/*.c)
+
+VMM_OBJ := $(VMM_SRC:%.c=$(BUILD)/obj/%.o)
+RUNNER_OBJ := $(RUNNER_SRC:%.c=$(BUILD)/obj/%.o)
+GK_OBJ := $(patsubst %,$(BUILD)/gk/%.o,$(basename $(GK_SRC)))
+GK_HOST_OBJ := $(GK_HOST_SRC:%.c=$(BUILD)/obj/%.o)
+LIB_OBJ := $(VMM_OBJ) $(RUNNER_OBJ) $(BUILD)/obj/kernel_blob.o
+
+UNIT_SRC := $(wildcard tests/unit/*.c)
+INTEG_SRC := $(wildcard tests/integration/*.c)
+JOB_SRC := $(wildcard tests/jobs/*.c)
+JOBS := $(foreach j,$(JOB_SRC:tests/jobs/%.c=%),$(BUILD)/jobs/$(j).musl $(BUILD)/jobs/$(j).glibc)
+
+.PHONY: all deps test check unit integration asan-test demo bench fuzz clean format
+all: $(BUILD)/airlock
+
+deps:
+	@./scripts/install-deps
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/gk/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(GK_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/gk/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(GK_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/guestkernel.elf: $(GK_OBJ) guestkernel/kernel.ld
+	$(CC) $(GK_CFLAGS) $(GK_LDFLAGS) $(GK_OBJ) -o $@
+
+$(BUILD)/obj/kernel_blob.o: runner/kernel_blob.S $(BUILD)/guestkernel.elf
+	@mkdir -p $(dir $@)
+	$(CC) -c -DKERNEL_PATH='"$(BUILD)/guestkernel.elf"' $< -o $@
+
+$(BUILD)/airlock: $(BUILD)/obj/runner/main.o $(LIB_OBJ)
+	$(CC) $(HOST_LDFLAGS) $^ $(HOST_LDLIBS) -o $@
+
+# Tests -----------------------------------------------------------------
+$(BUILD)/tests/unit: $(UNIT_SRC:%.c=$(BUILD)/obj/%.o) $(LIB_OBJ) $(GK_HOST_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_LDFLAGS) $^ $(HOST_LDLIBS) -lcriterion -o $@
+
+$(BUILD)/tests/integration: $(INTEG_SRC:%.c=$(BUILD)/obj/%.o)
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_LDFLAGS) $^ -lcriterion $(shell pkg-config --libs jansson) -o $@
+
+$(BUILD)/jobs/%.musl: tests/jobs/%.c
+	@mkdir -p $(dir $@)
+	musl-gcc -static -O1 -o $@ $<
+
+$(BUILD)/jobs/%.glibc: tests/jobs/%.c
+	@mkdir -p $(dir $@)
+	gcc -static -O1 -o $@ $<
+
+$(BUILD)/jobs/hello.dyn: tests/jobs/hello.c
+	@mkdir -p $(dir $@)
+	gcc -O1 -o $@ $<
+
+$(BUILD)/jobs/hello.pie: tests/jobs/hello.c
+	@mkdir -p $(dir $@)
+	musl-gcc -static-pie -fPIE -O1 -o $@ $<
+
+TEST_BINS := $(BUILD)/airlock $(BUILD)/tests/unit $(BUILD)/tests/integration \
+	$(BUILD)/tests/bench \
+	$(JOBS) $(BUILD)/jobs/hello.dyn $(BUILD)/jobs/hello.pie
+
+# Criterion runs tests in parallel; integration tests boot VMs, two at a time
+# keeps them well inside a 2-core machine.
+unit: $(TEST_BINS)
+	$(BUILD)/tests/unit --jobs 2
+
+integration: $(TEST_BINS)
+	AIRLOCK=$(BUILD)/airlock JOBS=$(BUILD)/jobs $(BUILD)/tests/integration --jobs 2
+
+check: unit integration
+
+asan-test:
+	$(MAKE) BUILD=build-asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" check
+
+test: deps
+	$(MAKE) check
+	$(MAKE) asan-test
+
+demo: deps $(BUILD)/airlock $(BUILD)/jobs/hello.musl
+	$(BUILD)/airlock run -- $(BUILD)/jobs/hello.musl "from a micro-VM"
+
+bench: deps $(TEST_BINS)
+	./tests/bench/run.sh $(BUILD)
+
+format:
+	clang-format -i $(shell git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+$(BUILD)/tests/bench: tests/bench/bench.c
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) $< -o $@

@@ -1,0 +1,116 @@
+/*
+ * The host <-> guest protocol of the built-in guest kernel, carried over
+ * virtio-vsock streams (host CID 2, guest CID 3). Compiles hosted and
+ * freestanding. Every length here is checked by the receiver against the
+ * bounds below; the host treats everything the guest sends as hostile.
+ *
+ * Connections. At boot the guest connects from port AL_GUEST_PORT(n) to host
+ * port n for each of the four streams below (REQUEST, answered by RESPONSE).
+ * A guest REQUEST to any other host port is answered with RST.
+ *
+ *   AL_PORT_CONTROL  both ways: messages framed by struct al_msg_hdr
+ *   AL_PORT_STDIN    host -> guest: the job's standard input, then SHUTDOWN
+ *   AL_PORT_STDOUT   guest -> host: the job's standard output
+ *   AL_PORT_STDERR   guest -> host: the job's standard error
+ *
+ * Flow control is virtio-vsock's: a sender may have at most
+ * peer.buf_alloc - (tx_cnt - peer.fwd_cnt) payload bytes unacknowledged.
+ *  - The host gives each guest->host stream AL_HOST_STREAM_BUF of credit and
+ *    sends CREDIT_UPDATE as it drains. A guest out of credit posts a receive
+ *    buffer, may send CREDIT_REQUEST, and waits with `hlt`.
+ *  - The guest grants host->guest credit only for the receive buffer it has
+ *    posted: before it posts a buffer of L payload bytes for connection X it
+ *    sends CREDIT_UPDATE(X, fwd_cnt = bytes received, buf_alloc = L), and
+ *    withdraws credit left on any other connection (buf_alloc = 0) in the
+ *    same batch. So host payload always lands in the buffer meant for it.
+ *
+ * Device rules the guest relies on (the VMM's virtio-vsock):
+ *  - On every QueueNotify and every wake from `hlt`, the device first
+ *    consumes all available TX chains in order, then fills available RX
+ *    chains with pending packets, one packet per chain: the header in the
+ *    first sizeof(struct virtio_vsock_hdr) bytes, payload after it. A chain
+ *    too small for any payload receives only payload-less packets.
+ *  - TX chains: header descriptor first, payload in the following
+ *    device-readable descriptors (they may point straight at job memory).
+ *  - Payload bytes of one RW packet are at most AL_VSOCK_MAX_PAYLOAD.
+ */
+#ifndef AIRLOCK_PROTO_H
+#define AIRLOCK_PROTO_H
+
+#include <stdint.h>
+
+#define AL_HOST_CID 2u
+#define AL_GUEST_CID 3u
+
+/* Host ports reserved for airlock's own streams (policy ports stay below). */
+#define AL_PORT_CONTROL 0xa1000000u
+#define AL_PORT_STDIN 0xa1000001u
+#define AL_PORT_STDOUT 0xa1000002u
+#define AL_PORT_STDERR 0xa1000003u
+#define AL_PORT_RESERVED_MIN 0xa1000000u
+#define AL_GUEST_PORT(host_port) ((host_port) - AL_PORT_RESERVED_MIN + 1024u)
+
+#define AL_HOST_STREAM_BUF (256u * 1024u)
+#define AL_VSOCK_MAX_PAYLOAD (64u * 1024u)
+
+/* Control messages: a header, then exactly `len` payload bytes. */
+#define AL_MSG_MAGIC 0x474d4c41u /* "ALMG" */
+#define AL_PROTO_VERSION 1u
+
+enum al_msg_type {
+	AL_MSG_READY = 1,      /* guest -> host: booted, waiting for a job */
+	AL_MSG_JOB = 2,        /* host -> guest: struct al_job + strings */
+	AL_MSG_RESULT = 3,     /* guest -> host: struct al_result_msg */
+	AL_MSG_ENOSYS = 4,     /* guest -> host: struct al_enosys_msg */
+	AL_MSG_EXEC_ERROR = 5, /* guest -> host: job refused, text in payload */
+};
+
+struct al_msg_hdr {
+	uint32_t magic;   /* AL_MSG_MAGIC */
+	uint16_t version; /* AL_PROTO_VERSION */
+	uint16_t type;    /* enum al_msg_type */
+	uint32_t len;     /* payload bytes, at most AL_MSG_MAX_PAYLOAD */
+	uint32_t reserved;
+};
+
+#define AL_ARGS_MAX_BYTES (256u * 1024u) /* argv + envp strings, NULs included */
+#define AL_ARGS_MAX_COUNT 16384u         /* argc + envc */
+#define AL_MSG_MAX_PAYLOAD (sizeof(struct al_job) + AL_ARGS_MAX_BYTES)
+#define AL_EXEC_ERROR_MAX 256u
+
+/*
+ * The job. Before sending it, the VMM has written every PT_LOAD segment of
+ * the job's ELF file at its final guest address (p_vaddr + load_bias; bytes
+ * past p_filesz are zero) and a copy of the ELF header and program headers at
+ * AL_JOBHDR_GPA. The guest validates the headers, tightens page permissions
+ * and enters the job; it copies nothing.
+ */
+struct al_job {
+	uint64_t load_bias;   /* 0 for ET_EXEC; chosen by the VMM for ET_DYN */
+	uint32_t hdr_len;     /* bytes valid at AL_JOBHDR_GPA */
+	uint32_t argc;        /* >= 1 */
+	uint32_t envc;
+	uint32_t strings_len; /* argv strings, then envp strings, each NUL-ended */
+	uint64_t stack_bytes; /* stack region size, a multiple of the page size */
+	/* followed by strings_len bytes of strings */
+};
+
+enum al_exit_kind {
+	AL_EXIT_CODE = 1,   /* value: exit status 0..255 */
+	AL_EXIT_SIGNAL = 2, /* value: signal 1..64 */
+};
+
+struct al_result_msg {
+	uint32_t kind;  /* enum al_exit_kind */
+	uint32_t value;
+	uint64_t fault_addr; /* for SIGSEGV/SIGBUS: the address; else 0 */
+	uint64_t fault_rip;  /* for a fault: the job's RIP; else 0 */
+	uint64_t syscalls;   /* syscalls the job made */
+};
+
+struct al_enosys_msg {
+	uint32_t nr; /* syscall number that returned -ENOSYS */
+	uint32_t reserved;
+};
+
+#endif

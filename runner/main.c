@@ -1,0 +1,37 @@
+/* airlock: run untrusted programs in throwaway KVM micro-VMs. */
+#include <stdio.h>
+#include <string.h>
+
+#include "runner/runner.h"
+
+static void usage(FILE *f)
+{
+	fputs("usage: airlock run [--memory MIB] [--timeout SEC] [--env K=V]...\n"
+	      "                   [--result FILE] [--verbose] [--] PROGRAM [ARG...]\n"
+	      "       airlock help\n"
+	      "Runs PROGRAM, a static x86-64 Linux executable, in a fresh KVM "
+	      "micro-VM.\n"
+	      "Exit status: the job's own; 128+N if it died of signal N; 124 "
+	      "timeout;\n"
+	      "125 airlock error; 126 cannot execute; 127 not found.\n",
+	      f);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_AIRLOCK_ERROR;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "run") == 0)
+		return cmd_run(argc - 1, argv + 1);
+	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 ||
+	    strcmp(cmd, "-h") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	fprintf(stderr, "airlock: unknown command '%s'\n", cmd);
+	usage(stderr);
+	return EXIT_AIRLOCK_ERROR;
+}

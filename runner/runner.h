@@ -1,0 +1,41 @@
+/*
+ * runner: the `airlock` command. Parses the command line, opens every host
+ * resource the VMM needs, runs the job and turns the VMM's report into an exit
+ * status and a result record.
+ */
+#ifndef AIRLOCK_RUNNER_H
+#define AIRLOCK_RUNNER_H
+
+#include <stddef.h>
+
+#include "vmm/vmm.h"
+
+/* Exit statuses of `run` besides the job's own (coreutils timeout/env). */
+enum {
+	EXIT_TIMEOUT = 124,
+	EXIT_AIRLOCK_ERROR = 125,
+	EXIT_CANNOT_EXECUTE = 126,
+	EXIT_NOT_FOUND = 127,
+};
+
+/* The guest kernel image linked into the binary (runner/kernel_blob.S). */
+extern const char airlock_kernel_start[], airlock_kernel_end[];
+
+int cmd_run(int argc, char **argv);
+
+/* What a run came to, as the command reports it. */
+struct run_report {
+	int exit_status;     /* the command's own exit status */
+	const char *status;  /* "exited", "signaled", "timeout", ... */
+	char reason[600];    /* one line for the user; empty on success */
+	const struct vmm_result *vm; /* NULL when no VM was started */
+	unsigned long long total_us;
+};
+
+/* Writes the report as one JSON object to path. Returns 0 or -1 (errno). */
+int result_write(const char *path, const struct run_report *rep);
+
+/* "SIGSEGV" for 11; NULL for numbers without a name. */
+const char *signal_name(int sig);
+
+#endif

@@ -1,0 +1,46 @@
+#!/bin/sh
+# make bench: airlock side by side with its peers, medians, in one run.
+# Usage: tests/bench/run.sh BUILD_DIR [RUNS]
+set -eu
+build=${1:-build}
+n=${2:-${BENCH_RUNS:-50}}
+bench="$build/tests/bench"
+hello="$build/jobs/hello.musl"
+
+kvm_kind() {
+	if [ ! -e /dev/kvm ]; then
+		echo "none"
+	elif [ -d /sys/module/kvm_pvm ] && ! grep -q 'vmx\|svm' /proc/cpuinfo; then
+		echo "PVM (kvm_pvm, shadow paging)"
+	elif grep -q 'hypervisor' /proc/cpuinfo && grep -q svm /proc/cpuinfo &&
+		[ "$(cat /sys/devices/virtual/dmi/id/sys_vendor 2>/dev/null)" = QEMU ]; then
+		echo "nested KVM under QEMU (software-emulated SVM)"
+	else
+		echo "hardware KVM"
+	fi
+}
+
+echo "airlock bench on $(uname -r), $(nproc) CPUs, KVM: $(kvm_kind)"
+echo "cold start of a static hello world, whole process:"
+"$bench" "fork+exec (native)" "$n" "$hello"
+if command -v bwrap >/dev/null; then
+	"$bench" "bwrap --unshare-all (native)" "$n" "$(command -v bwrap)" \
+		--unshare-all --ro-bind / / --dev /dev -- "$hello"
+fi
+"$bench" "airlock run" "$n" "$build/airlock" run -- "$hello"
+
+echo "airlock phases (median of $n, microseconds):"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+i=0
+while [ "$i" -lt "$n" ]; do
+	"$build/airlock" run --result "$tmp/r$i.json" -- "$hello" >/dev/null
+	i=$((i + 1))
+done
+python3 - "$tmp" <<'PY'
+import json, os, statistics, sys
+d = sys.argv[1]
+rs = [json.load(open(os.path.join(d, f)))["timings_us"] for f in os.listdir(d)]
+print("  " + "  ".join("%s %d" % (k, statistics.median(r[k] for r in rs))
+                       for k in ("create", "boot", "job_load", "run", "teardown", "total")))
+PY

@@ -1,0 +1,8 @@
+/* The smallest useful job: greets whoever argv[1] names. */
+#include <stdio.h>
+
+int main(int argc, char **argv)
+{
+	printf("hello, %s\n", argc > 1 ? argv[1] : "world");
+	return 0;
+}

@@ -1,0 +1,6 @@
+/* Never ends on its own: for wall-clock limits. */
+int main(void)
+{
+	for (;;)
+		__asm__ volatile("" ::: "memory");
+}

@@ -1,0 +1,84 @@
+/*
+ * vmm: the KVM monitor. Boots the built-in guest kernel in a fresh micro-VM,
+ * hands it one job and reports how the job ended. Knows nothing of the
+ * command line: the caller opens every host resource and passes descriptors.
+ */
+#ifndef AIRLOCK_VMM_H
+#define AIRLOCK_VMM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* How a job binary failed the host-side check (vmm_check_job). */
+enum vmm_job_check {
+	VMM_JOB_OK = 0,
+	VMM_JOB_NOT_EXECUTABLE, /* not ELF, not x86-64, dynamic, malformed: 126 */
+	VMM_JOB_IO_ERROR,       /* could not read it: 125 */
+};
+
+/* What the host learned from a job's ELF headers. */
+struct vmm_job_image {
+	uint64_t load_bias; /* chosen for ET_DYN, 0 for ET_EXEC */
+	uint64_t lo, hi;    /* page-aligned guest range the segments occupy */
+	uint64_t entry;     /* with the bias applied */
+	bool pie;
+};
+
+/*
+ * Checks that fd holds a static x86-64 ELF executable (ET_EXEC, or ET_DYN
+ * without PT_INTERP) whose segments fit a guest of mem_bytes. On failure
+ * writes a one-line reason naming the file to err (e.g. "PROG is dynamically
+ * linked: build it with -static").
+ */
+enum vmm_job_check vmm_check_job(int fd, const char *name, uint64_t mem_bytes,
+				 struct vmm_job_image *img, char *err,
+				 size_t errlen);
+
+struct vmm_config {
+	int kvm_fd;                /* open /dev/kvm */
+	uint32_t mem_mib;          /* AL_MEM_MIN_MIB .. AL_MEM_MAX_MIB */
+	const void *kernel;        /* guest kernel ELF image */
+	size_t kernel_len;
+	int job_fd;                /* the job binary, checked by vmm_check_job */
+	const char *job_name;      /* for messages */
+	char *const *argv;         /* NULL-terminated, argv[0] set */
+	char *const *envp;         /* NULL-terminated */
+	int stdin_fd, stdout_fd, stderr_fd;
+	uint64_t timeout_ms;       /* wall-clock limit of the whole run; > 0 */
+	uint64_t stack_bytes;      /* job stack size; 0 for the default 8 MiB */
+	bool verbose;              /* name unimplemented syscalls on stderr */
+};
+
+enum vmm_outcome {
+	VMM_EXITED = 1,  /* value: exit code */
+	VMM_SIGNALED,    /* value: signal number */
+	VMM_TIMED_OUT,   /* the wall-clock limit hit */
+	VMM_EXEC_FAILED, /* the guest refused the job (126); message says why */
+	VMM_ERROR,       /* VMM or guest kernel failure (125); message says why */
+};
+
+struct vmm_stream_stats {
+	uint64_t bytes;
+	bool truncated; /* output dropped because the reader went away */
+};
+
+struct vmm_result {
+	enum vmm_outcome outcome;
+	int value;
+	char message[512]; /* for VMM_ERROR and VMM_EXEC_FAILED; else empty */
+	uint64_t fault_addr, fault_rip;
+	uint64_t syscalls;
+	struct vmm_stream_stats in, out, err;
+	/* phase timings in microseconds */
+	uint64_t create_us, boot_us, load_us, run_us, teardown_us;
+};
+
+/*
+ * Boots a VM, runs the job, tears the VM down. Never returns before the VM is
+ * gone. Returns 0 with result filled in for every outcome, including guest
+ * failures; -1 only if result itself could not be produced (never so far).
+ */
+int vmm_run(const struct vmm_config *cfg, struct vmm_result *result);
+
+#endif
