@@ -37,7 +37,7 @@ while [ "$i" -lt "$n" ]; do
 	"$build/airlock" run --result "$tmp/r$i.json" -- "$hello" >/dev/null
 	i=$((i + 1))
 done
-python3 - "$tmp" <<'PY'
+/usr/bin/python3 - "$tmp" <<'PY'
 import json, os, statistics, sys
 d = sys.argv[1]
 rs = [json.load(open(os.path.join(d, f)))["timings_us"] for f in os.listdir(d)]
