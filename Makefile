@@ -93,7 +93,7 @@ $(BUILD)/jobs/hello.dyn: tests/jobs/hello.c
 
 $(BUILD)/jobs/hello.pie: tests/jobs/hello.c
 	@mkdir -p $(dir $@)
-	musl-gcc -static-pie -fPIE -O1 -o $@ $<
+	gcc -static-pie -O1 -o $@ $<
 
 TEST_BINS := $(BUILD)/airlock $(BUILD)/tests/unit $(BUILD)/tests/integration \
 	$(BUILD)/tests/bench \

@@ -20,6 +20,10 @@ void require_kvm(void);
 /* Path of fixture NAME (e.g. "hello.musl") under $JOBS. */
 const char *job(const char *name);
 
+/* Runs argv (argv[0] a path) feeding it `in`, capturing its output. */
+void run_cmd(struct outcome *o, const void *in, size_t in_len,
+	     const char *const *argv);
+
 /*
  * Runs `airlock ARGS...` (NULL-terminated) feeding it `in`, and fails the
  * test if it does not finish within a generous limit.

@@ -37,7 +37,7 @@ Test(refuse, not_elf_is_126)
 	AIRLOCK(&o, "run", path);
 	unlink(path);
 	cr_expect_eq(o.status, 126);
-	cr_expect(strstr(o.err, "not an ELF") != NULL, "%s", o.err);
+	cr_expect(strstr(o.err, "static x86-64 ELF") != NULL, "%s", o.err);
 	outcome_free(&o);
 }
 

@@ -1,0 +1,106 @@
+/*
+ * The syscall table: Linux x86-64 numbers to handlers. Anything missing
+ * returns -ENOSYS and, with --verbose, is named to the host once.
+ */
+#include "sys.h"
+
+#define NR_MAX 512
+
+typedef long (*sys_fn)(long, long, long, long, long, long);
+
+static const sys_fn table[NR_MAX] = {
+	[0] = sys_read,
+	[1] = sys_write,
+	[3] = sys_close,
+	[4] = sys_stat,
+	[5] = sys_fstat,
+	[6] = sys_stat, /* lstat */
+	[7] = sys_poll,
+	[8] = sys_lseek,
+	[9] = sys_mmap,
+	[10] = sys_mprotect,
+	[11] = sys_munmap,
+	[12] = sys_brk,
+	[13] = sys_rt_sigaction,
+	[14] = sys_rt_sigprocmask,
+	[15] = sys_rt_sigreturn,
+	[16] = sys_ioctl,
+	[17] = sys_pread64,
+	[18] = sys_pread64, /* pwrite64: same answer */
+	[19] = sys_readv,
+	[20] = sys_writev,
+	[24] = sys_sched_yield,
+	[25] = sys_mremap,
+	[28] = sys_madvise,
+	[32] = sys_dup,
+	[33] = sys_dup2,
+	[35] = sys_nanosleep,
+	[39] = sys_getpid,
+	[60] = sys_exit_group, /* exit: the only thread */
+	[62] = sys_kill,
+	[63] = sys_uname,
+	[72] = sys_fcntl,
+	[79] = sys_getcwd,
+	[89] = sys_readlink,
+	[95] = sys_umask,
+	[96] = sys_gettimeofday,
+	[97] = sys_getrlimit,
+	[98] = sys_getrusage,
+	[100] = sys_times,
+	[102] = sys_getuid,
+	[104] = sys_getuid, /* getgid */
+	[107] = sys_getuid, /* geteuid */
+	[108] = sys_getuid, /* getegid */
+	[110] = sys_getppid,
+	[111] = sys_getid, /* getpgrp */
+	[115] = sys_getgroups,
+	[121] = sys_getid, /* getpgid */
+	[124] = sys_getid, /* getsid */
+	[131] = sys_sigaltstack,
+	[158] = sys_arch_prctl,
+	[160] = sys_setrlimit,
+	[186] = sys_getid, /* gettid */
+	[200] = sys_tkill,
+	[201] = sys_time,
+	[202] = sys_futex,
+	[203] = sys_sched_setaffinity,
+	[204] = sys_sched_getaffinity,
+	[218] = sys_set_tid_address,
+	[228] = sys_clock_gettime,
+	[229] = sys_clock_getres,
+	[230] = sys_clock_nanosleep,
+	[231] = sys_exit_group,
+	[234] = sys_tgkill,
+	[262] = sys_newfstatat,
+	[267] = sys_readlinkat,
+	[271] = sys_ppoll,
+	[273] = sys_set_robust_list,
+	[292] = sys_dup3,
+	[302] = sys_prlimit64,
+	[318] = sys_getrandom,
+};
+
+static uint64_t enosys_told[NR_MAX / 64 + 1];
+
+static long enosys(long nr)
+{
+	if (!(GK_BI->flags & AL_BOOT_F_VERBOSE))
+		return -ENOSYS;
+	/* One bit per number; every number past the table shares the last. */
+	uint64_t bit = (uint64_t)nr < NR_MAX ? (uint64_t)nr : NR_MAX;
+	uint64_t *word = &enosys_told[bit / 64], mask = 1ull << (bit % 64);
+	if (*word & mask)
+		return -ENOSYS;
+	*word |= mask;
+	struct al_enosys_msg m = {.nr = (uint32_t)nr};
+	vsock_send_msg(AL_MSG_ENOSYS, &m, sizeof(m));
+	return -ENOSYS;
+}
+
+long gk_syscall(long a0, long a1, long a2, long a3, long a4, long a5, long nr)
+{
+	gk_proc.syscalls++;
+	if ((uint64_t)nr < NR_MAX && table[nr])
+		return table[nr](a0, a1, a2, a3, a4, a5);
+	return enosys(nr);
+}
