@@ -118,6 +118,7 @@ asan-test:
 test: deps
 	$(MAKE) check
 	$(MAKE) asan-test
+	$(MAKE) fuzz FUZZ_SECONDS=$(CI_FUZZ_SECONDS)
 
 demo: deps $(BUILD)/airlock $(BUILD)/jobs/hello.musl
 	$(BUILD)/airlock run -- $(BUILD)/jobs/hello.musl "from a micro-VM"
@@ -125,11 +126,45 @@ demo: deps $(BUILD)/airlock $(BUILD)/jobs/hello.musl
 bench: deps $(TEST_BINS)
 	./scripts/with-kvm ./tests/bench/run.sh $(BUILD)
 
+# Fuzzing: one libFuzzer target per parser of untrusted bytes (fuzz/).
+FUZZ_SECONDS ?= 30
+CI_FUZZ_SECONDS ?= 10
+FUZZ := build-fuzz
+FUZZ_TARGETS := $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS := -std=gnu11 -O1 -g -Iinclude -I. -D_GNU_SOURCE $(FUZZ_SAN) \
+	-fsanitize=fuzzer-no-link $(shell pkg-config --cflags $(PKGS))
+FUZZ_OBJ := $(patsubst %.c,$(FUZZ)/obj/%.o,$(VMM_SRC) $(GK_HOST_SRC))
+
+$(FUZZ)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+
+.SECONDARY: $(FUZZ_OBJ)
+$(FUZZ)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_OBJ)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ $(HOST_LDLIBS) -o $@
+
+# Each target runs FUZZ_SECONDS from its committed seeds (and, for job
+# binaries, the built fixtures); any crash, leak or timeout fails the build.
+fuzz: $(FUZZ_TARGETS:%=$(FUZZ)/%) $(BUILD)/jobs/hello.musl $(BUILD)/jobs/hello.pie
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(FUZZ)/corpus/$$t; \
+		[ -d fuzz/corpus/$$t ] && cp -r fuzz/corpus/$$t/. $(FUZZ)/corpus/$$t/; \
+		if [ $$t = fuzz_job_elf ] || [ $$t = fuzz_gk_elfcheck ]; then cp $(BUILD)/jobs/hello.musl \
+			$(BUILD)/jobs/hello.pie $(FUZZ)/corpus/$$t/; fi; \
+		echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+		$(FUZZ)/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+			-rss_limit_mb=2048 -print_final_stats=0 \
+			-artifact_prefix=$(FUZZ)/$$t- $(FUZZ)/corpus/$$t \
+			2>$(FUZZ)/$$t.log || { tail -40 $(FUZZ)/$$t.log; exit 1; }; \
+		grep -h "^#.*DONE" $(FUZZ)/$$t.log || true; \
+	done
+
 format:
 	clang-format -i $(shell git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
