@@ -1,0 +1,685 @@
+/*
+ * vmm_run: one job in one fresh micro-VM. Create the VM, prepare the boot
+ * state, run the vCPU until the guest kernel reports READY, load the job
+ * and send it, run until RESULT, flush the output, tear down.
+ *
+ * The wall-clock limit is a per-thread POSIX timer raising SIGALRM, whose
+ * handler (installed without SA_RESTART) sets kvm_run->immediate_exit: a
+ * signal that lands between two KVM_RUN calls still makes the next one
+ * return at once, so there is no window in which the limit is missed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/kvm.h>
+
+#include "vmm/vmm_impl.h"
+
+#define NSEC 1000000000ull
+
+static __thread struct kvm_run *volatile alarm_run;
+static __thread volatile sig_atomic_t alarm_fired;
+
+static void on_alarm(int sig)
+{
+	struct kvm_run *r = alarm_run;
+
+	(void)sig;
+	alarm_fired = 1;
+	if (r)
+		r->immediate_exit = 1;
+}
+
+/* Signal state borrowed for the run and given back afterwards. */
+struct run_signals {
+	struct sigaction old_alrm;
+	sigset_t old_mask;
+	bool pipe_pending_before;
+	timer_t timer;
+	bool have_action, have_mask, have_timer;
+};
+
+struct run_fd {
+	int fd;
+	int old_flags;
+};
+
+struct run {
+	const struct vmm_config *cfg;
+	struct vmm_result *res;
+	uint64_t deadline;
+	uint64_t stack_bytes;
+	bool done; /* res->outcome is final */
+
+	struct guest_mem gm;
+	struct kvm_vm vm;
+	struct vm_layout layout;
+	struct kernel_info kernel;
+	struct vmm_control ctl;
+	struct vsock vs;
+	struct virtio_dev *devs[AL_MMIO_MAX];
+	unsigned ndevs;
+	bool vs_ready;
+
+	struct run_signals sig;
+	struct run_fd fds[3];
+	unsigned nfds;
+
+	uint64_t t_boot, t_ready, t_job;
+};
+
+static uint64_t us_since(uint64_t t0)
+{
+	return (vmm_now_ns() - t0) / 1000;
+}
+
+static void finish(struct run *r, enum vmm_outcome o, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void finish(struct run *r, enum vmm_outcome o, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->done)
+		return;
+	r->done = true;
+	r->res->outcome = o;
+	if (fmt) {
+		va_start(ap, fmt);
+		vsnprintf(r->res->message, sizeof(r->res->message), fmt, ap);
+		va_end(ap);
+	}
+}
+
+static void timed_out(struct run *r)
+{
+	finish(r, VMM_TIMED_OUT, NULL);
+}
+
+static bool past_deadline(const struct run *r)
+{
+	return alarm_fired || vmm_now_ns() >= r->deadline;
+}
+
+/* ---- signals, timer, descriptors ---- */
+
+static int signals_arm(struct run *r, char *err)
+{
+	struct run_signals *s = &r->sig;
+	struct sigaction sa;
+	sigset_t set, pending;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0; /* no SA_RESTART: KVM_RUN and ppoll must see EINTR */
+	if (sigaction(SIGALRM, &sa, &s->old_alrm) < 0) {
+		vmm_errf(err, VMM_ERR_MAX, "sigaction(SIGALRM): %s",
+			 strerror(errno));
+		return -1;
+	}
+	s->have_action = true;
+
+	/* SIGALRM must reach us; SIGPIPE must not kill us when the reader of
+	 * the job's output goes away (we see EPIPE instead). */
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	sigpending(&pending);
+	s->pipe_pending_before = sigismember(&pending, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &set, &s->old_mask);
+	sigemptyset(&set);
+	sigaddset(&set, SIGALRM);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	s->have_mask = true;
+
+	struct sigevent sev;
+	memset(&sev, 0, sizeof(sev));
+	sev.sigev_notify = SIGEV_THREAD_ID;
+	sev.sigev_signo = SIGALRM;
+#ifdef sigev_notify_thread_id
+	sev.sigev_notify_thread_id = gettid();
+#else
+	sev._sigev_un._tid = gettid();
+#endif
+	if (timer_create(CLOCK_MONOTONIC, &sev, &s->timer) < 0) {
+		vmm_errf(err, VMM_ERR_MAX, "timer_create: %s", strerror(errno));
+		return -1;
+	}
+	s->have_timer = true;
+	struct itimerspec its;
+	memset(&its, 0, sizeof(its));
+	its.it_value.tv_sec = (time_t)(r->deadline / NSEC);
+	its.it_value.tv_nsec = (long)(r->deadline % NSEC);
+	if (timer_settime(s->timer, TIMER_ABSTIME, &its, NULL) < 0) {
+		vmm_errf(err, VMM_ERR_MAX, "timer_settime: %s",
+			 strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void signals_restore(struct run *r)
+{
+	struct run_signals *s = &r->sig;
+
+	if (s->have_timer)
+		timer_delete(s->timer);
+	alarm_run = NULL;
+	if (s->have_mask) {
+		sigset_t pending, pipe;
+		/* Swallow the SIGPIPE our own writes raised, if any. */
+		sigpending(&pending);
+		if (sigismember(&pending, SIGPIPE) && !s->pipe_pending_before) {
+			struct timespec zero = {0, 0};
+			sigemptyset(&pipe);
+			sigaddset(&pipe, SIGPIPE);
+			sigtimedwait(&pipe, NULL, &zero);
+		}
+		pthread_sigmask(SIG_SETMASK, &s->old_mask, NULL);
+	}
+	if (s->have_action)
+		sigaction(SIGALRM, &s->old_alrm, NULL);
+	s->have_timer = s->have_mask = s->have_action = false;
+	alarm_fired = 0;
+}
+
+/* The host fds become nonblocking for the run: the run loop never blocks
+ * anywhere but in ppoll and KVM_RUN. Flags are restored in reverse order,
+ * so descriptors sharing one open file end as they started. */
+static void fds_nonblock(struct run *r)
+{
+	int fds[3] = {r->cfg->stdin_fd, r->cfg->stdout_fd, r->cfg->stderr_fd};
+
+	for (int i = 0; i < 3; i++) {
+		if (fds[i] < 0)
+			continue;
+		int fl = fcntl(fds[i], F_GETFL);
+		if (fl < 0)
+			continue;
+		r->fds[r->nfds].fd = fds[i];
+		r->fds[r->nfds].old_flags = fl;
+		r->nfds++;
+		if (!(fl & O_NONBLOCK))
+			fcntl(fds[i], F_SETFL, fl | O_NONBLOCK);
+	}
+}
+
+static void fds_restore(struct run *r)
+{
+	while (r->nfds > 0) {
+		r->nfds--;
+		fcntl(r->fds[r->nfds].fd, F_SETFL, r->fds[r->nfds].old_flags);
+	}
+}
+
+/* ---- the job ---- */
+
+static void send_job(struct run *r)
+{
+	const struct vmm_config *cfg = r->cfg;
+	char err[VMM_ERR_MAX];
+	struct vmm_job_image img;
+	uint32_t hdr_len;
+	uint8_t *msg;
+	size_t len;
+
+	r->t_ready = vmm_now_ns();
+	r->res->boot_us = (r->t_ready - r->t_boot) / 1000;
+	enum vmm_job_check c =
+	    job_load(&r->gm, cfg->job_fd, cfg->job_name, r->stack_bytes, &img,
+		     &hdr_len, r->res->message, sizeof(r->res->message));
+	if (c != VMM_JOB_OK) {
+		char why[sizeof(r->res->message)];
+		memcpy(why, r->res->message, sizeof(why));
+		finish(r, c == VMM_JOB_IO_ERROR ? VMM_ERROR : VMM_EXEC_FAILED,
+		       "%s", why);
+		return;
+	}
+	if (control_build_job(cfg->argv, cfg->envp, &img, hdr_len,
+			      r->stack_bytes, &msg, &len, err) < 0) {
+		finish(r, VMM_ERROR, "%s", err);
+		return;
+	}
+	vsock_send_control(&r->vs, msg, len);
+	r->ctl.state = CTL_RUNNING;
+	r->t_job = vmm_now_ns();
+	r->res->load_us = (r->t_job - r->t_ready) / 1000;
+}
+
+static void take_result(struct run *r)
+{
+	struct vmm_result *res = r->res;
+
+	if (r->ctl.exec_error) {
+		finish(r, VMM_EXEC_FAILED, "%s: %s",
+		       r->cfg->job_name ? r->cfg->job_name : "job",
+		       r->ctl.exec_msg);
+		return;
+	}
+	const struct al_result_msg *m = &r->ctl.result;
+	res->fault_addr = m->fault_addr;
+	res->fault_rip = m->fault_rip;
+	res->syscalls = m->syscalls;
+	res->value = (int)m->value;
+	finish(r, m->kind == AL_EXIT_SIGNAL ? VMM_SIGNALED : VMM_EXITED, NULL);
+}
+
+/* After any device activity: the guest may have become ready or done. */
+static void advance(struct run *r)
+{
+	if (r->done)
+		return;
+	if (r->ctl.state == CTL_READY) {
+		send_job(r);
+		if (!r->done && vsock_process(&r->vs) < 0)
+			finish(r, VMM_ERROR, "%s", r->vs.vdev.err);
+	}
+	if (!r->done && r->ctl.state == CTL_DONE)
+		take_result(r);
+}
+
+static int device_call(struct run *r, int rc, struct virtio_dev *d)
+{
+	if (rc < 0) {
+		finish(r, VMM_ERROR, "%s", d->err);
+		return -1;
+	}
+	advance(r);
+	return 0;
+}
+
+/* ---- exits ---- */
+
+static void on_mmio(struct run *r)
+{
+	struct kvm_run *run = r->vm.run;
+	uint64_t a = run->mmio.phys_addr;
+
+	for (unsigned i = 0; i < r->ndevs; i++) {
+		struct virtio_dev *d = r->devs[i];
+		if (a >= d->gpa && a - d->gpa < AL_MMIO_SLOT_SIZE) {
+			int rc = mmio_access(d, a - d->gpa, run->mmio.data,
+					     run->mmio.len, run->mmio.is_write);
+			device_call(r, rc, d);
+			return;
+		}
+	}
+	finish(r, VMM_ERROR, "unexpected MMIO %s at 0x%llx (rip 0x%llx)",
+	       run->mmio.is_write ? "write" : "read", (unsigned long long)a,
+	       (unsigned long long)kvm_vm_rip(&r->vm));
+}
+
+static bool check_panic(struct run *r)
+{
+	const uint64_t bi = AL_BOOTINFO_GPA;
+	uint32_t flag = 0, len = 0;
+	char raw[AL_PANIC_MSG_MAX], msg[AL_PANIC_MSG_MAX + 1];
+
+	gm_read(&r->gm, bi + offsetof(struct al_bootinfo, panic_flag), &flag,
+		sizeof(flag));
+	if (flag != AL_PANIC_MAGIC)
+		return false;
+	gm_read(&r->gm, bi + offsetof(struct al_bootinfo, panic_len), &len,
+		sizeof(len));
+	if (len > AL_PANIC_MSG_MAX)
+		len = AL_PANIC_MSG_MAX;
+	memset(raw, 0, sizeof(raw));
+	gm_read(&r->gm, bi + offsetof(struct al_bootinfo, panic_msg), raw, len);
+	vmm_sanitize(msg, sizeof(msg), raw, len);
+	finish(r, VMM_ERROR, "guest kernel panic: %s", msg);
+	return true;
+}
+
+static void wait_host(struct run *r)
+{
+	struct pollfd fds[3];
+	uint64_t wake = 0;
+
+	unsigned n = vsock_poll_fds(&r->vs, fds);
+	gm_read(&r->gm,
+		AL_BOOTINFO_GPA + offsetof(struct al_bootinfo, wake_after_ns),
+		&wake, sizeof(wake));
+	if (n == 0 && wake == 0) {
+		/* Nothing on our side can ever wake it: a guest bug. */
+		char why[160];
+		vsock_describe_wait(&r->vs, why, sizeof(why));
+		finish(r, VMM_ERROR,
+		       "guest halted with nothing to wait for (rip 0x%llx; "
+		       "%s)",
+		       (unsigned long long)kvm_vm_rip(&r->vm), why);
+		return;
+	}
+	uint64_t now = vmm_now_ns();
+	if (now >= r->deadline) {
+		timed_out(r);
+		return;
+	}
+	uint64_t t = r->deadline - now;
+	if (wake && wake < t)
+		t = wake;
+	struct timespec ts = {.tv_sec = (time_t)(t / NSEC),
+			      .tv_nsec = (long)(t % NSEC)};
+	if (ppoll(fds, n, &ts, NULL) < 0 && errno != EINTR) {
+		finish(r, VMM_ERROR, "ppoll: %s", strerror(errno));
+		return;
+	}
+	vsock_flush(&r->vs);
+	device_call(r, vsock_process(&r->vs), &r->vs.vdev);
+}
+
+static void on_hlt(struct run *r)
+{
+	if (check_panic(r))
+		return;
+	vsock_flush(&r->vs);
+	vsock_on_halt(&r->vs);
+	r->vs.rx_pushed = 0;
+	if (device_call(r, vsock_process(&r->vs), &r->vs.vdev) < 0 || r->done)
+		return;
+	if (r->vs.rx_pushed)
+		return; /* something new for the guest already */
+	wait_host(r);
+}
+
+static void on_internal_error(struct run *r)
+{
+	struct kvm_run *run = r->vm.run;
+	uint64_t rip = kvm_vm_rip(&r->vm);
+	char bytes[15 * 3 + 1] = "";
+	unsigned k = 15;
+
+	/* RAM is identity-mapped, so the RIP is the guest-physical address
+	 * of the instruction. */
+	while (k > 0 && !gm_ptr(&r->gm, rip, k))
+		k--;
+	const uint8_t *p = gm_ptr(&r->gm, rip, k);
+	for (unsigned i = 0; p && i < k; i++)
+		snprintf(bytes + 3 * i, sizeof(bytes) - 3 * i, "%02x ", p[i]);
+	if (k)
+		bytes[3 * k - 1] = '\0';
+	finish(r, VMM_ERROR,
+	       "KVM internal error %s(suberror %u) at rip 0x%llx, "
+	       "instruction bytes: %s",
+	       run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION
+		   ? "emulating a guest instruction "
+		   : "",
+	       run->internal.suberror, (unsigned long long)rip,
+	       k ? bytes : "(not in RAM)");
+}
+
+static void handle_exit(struct run *r)
+{
+	struct kvm_run *run = r->vm.run;
+
+	switch (run->exit_reason) {
+	case KVM_EXIT_MMIO:
+		on_mmio(r);
+		break;
+	case KVM_EXIT_HLT:
+		on_hlt(r);
+		break;
+	case KVM_EXIT_IO:
+		finish(r, VMM_ERROR,
+		       "unexpected port I/O %s at port 0x%x (rip 0x%llx)",
+		       run->io.direction == KVM_EXIT_IO_OUT ? "write" : "read",
+		       run->io.port, (unsigned long long)kvm_vm_rip(&r->vm));
+		break;
+	case KVM_EXIT_SHUTDOWN:
+		finish(r, VMM_ERROR, "guest triple fault (rip 0x%llx)",
+		       (unsigned long long)kvm_vm_rip(&r->vm));
+		break;
+	case KVM_EXIT_INTERNAL_ERROR:
+		on_internal_error(r);
+		break;
+	case KVM_EXIT_FAIL_ENTRY:
+		finish(r, VMM_ERROR,
+		       "KVM could not enter the guest (hardware reason 0x%llx)",
+		       (unsigned long long)
+			   run->fail_entry.hardware_entry_failure_reason);
+		break;
+	case KVM_EXIT_INTR:
+		break;
+	default:
+		finish(r, VMM_ERROR, "unexpected KVM exit %u (rip 0x%llx)",
+		       run->exit_reason,
+		       (unsigned long long)kvm_vm_rip(&r->vm));
+		break;
+	}
+}
+
+static void start_clock(struct run *r)
+{
+	char err[VMM_ERR_MAX];
+	uint64_t tsc;
+
+	/* Real time taken on both sides of the TSC read; the midpoint is
+	 * the best estimate of when the TSC had that value. */
+	uint64_t t0 = vmm_realtime_ns();
+	if (kvm_vm_read_tsc(&r->vm, &tsc, err) < 0) {
+		finish(r, VMM_ERROR, "%s", err);
+		return;
+	}
+	uint64_t t1 = vmm_realtime_ns();
+	boot_set_clock(&r->gm, tsc, t0 + (t1 - t0) / 2);
+}
+
+static void run_vcpu(struct run *r)
+{
+	struct kvm_run *run = r->vm.run;
+
+	start_clock(r);
+	while (!r->done) {
+		if (past_deadline(r)) {
+			timed_out(r);
+			break;
+		}
+		if (ioctl(r->vm.vcpu_fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN) {
+				/* Only the alarm sets immediate_exit, and
+				 * then we stop; any other signal resumes. */
+				if (!alarm_fired)
+					run->immediate_exit = 0;
+				continue;
+			}
+			finish(r, VMM_ERROR, "KVM_RUN: %s", strerror(errno));
+			break;
+		}
+		handle_exit(r);
+	}
+}
+
+/* Output the job wrote before it ended goes out, within the deadline. */
+static void drain_output(struct run *r)
+{
+	while (vsock_buffered(&r->vs)) {
+		struct pollfd fds[3];
+		uint64_t now = vmm_now_ns();
+		if (now >= r->deadline || alarm_fired)
+			break;
+		unsigned n = vsock_poll_fds(&r->vs, fds);
+		uint64_t t = r->deadline - now;
+		struct timespec ts = {.tv_sec = (time_t)(t / NSEC),
+				      .tv_nsec = (long)(t % NSEC)};
+		if (ppoll(fds, n, &ts, NULL) < 0 && errno != EINTR)
+			break;
+		vsock_flush(&r->vs);
+	}
+	vsock_drop_buffered(&r->vs);
+}
+
+/* ---- set-up ---- */
+
+static int create_vm(struct run *r, char *err)
+{
+	const struct vmm_config *cfg = r->cfg;
+	uint64_t mem = (uint64_t)cfg->mem_mib << 20;
+
+	if (layout_init(&r->layout, mem, err) < 0)
+		return -1;
+	if (gm_create(&r->gm, mem, err) < 0)
+		return -1;
+	if (kvm_vm_create(&r->vm, cfg->kvm_fd, err) < 0)
+		return -1;
+	if (kvm_vm_set_memory(&r->vm, &r->gm, err) < 0)
+		return -1;
+	return 0;
+}
+
+static int boot_vm(struct run *r, char *err)
+{
+	const struct vmm_config *cfg = r->cfg;
+	struct al_mmio_slot slots[1];
+
+	if (boot_load_kernel(&r->gm, cfg->kernel, cfg->kernel_len, &r->kernel,
+			     err) < 0)
+		return -1;
+
+	/* Slot 0: virtio-vsock. */
+	control_init(&r->ctl, cfg->verbose);
+	struct vsock_fds vf = {
+	    .in = cfg->stdin_fd,
+	    .out = cfg->stdout_fd,
+	    .err = cfg->stderr_fd,
+	    .in_stats = &r->res->in,
+	    .out_stats = &r->res->out,
+	    .err_stats = &r->res->err,
+	};
+	vsock_init(&r->vs, &r->gm, AL_MMIO_GPA, &r->ctl, &vf);
+	r->vs_ready = true;
+	r->devs[r->ndevs++] = &r->vs.vdev;
+	memset(slots, 0, sizeof(slots));
+	slots[0].gpa = AL_MMIO_GPA;
+	slots[0].va = AL_MMIO_VA;
+	slots[0].device_id = VIRTIO_ID_VSOCK;
+
+	if (boot_build_tables(&r->gm, &r->layout, &r->kernel, r->ndevs, err) <
+	    0)
+		return -1;
+	if (boot_write_bootinfo(&r->gm, &r->layout, slots, r->ndevs,
+				r->vm.tsc_khz,
+				cfg->verbose ? AL_BOOT_F_VERBOSE : 0, err) < 0)
+		return -1;
+	return kvm_vm_boot_cpu(&r->vm, &r->layout, &r->kernel.hdr, err);
+}
+
+static int check_config(struct run *r, char *err)
+{
+	const struct vmm_config *cfg = r->cfg;
+
+	if (!cfg->kernel || cfg->kernel_len == 0) {
+		vmm_errf(err, VMM_ERR_MAX, "no guest kernel image");
+		return -1;
+	}
+	if (cfg->timeout_ms == 0) {
+		vmm_errf(err, VMM_ERR_MAX, "timeout must be positive");
+		return -1;
+	}
+	if (!cfg->argv || !cfg->argv[0]) {
+		vmm_errf(err, VMM_ERR_MAX,
+			 "empty argument list (argv[0] unset)");
+		return -1;
+	}
+	if (cfg->mem_mib < AL_MEM_MIN_MIB || cfg->mem_mib > AL_MEM_MAX_MIB) {
+		vmm_errf(err, VMM_ERR_MAX,
+			 "guest memory of %u MiB: must be %u..%u MiB",
+			 cfg->mem_mib, AL_MEM_MIN_MIB, AL_MEM_MAX_MIB);
+		return -1;
+	}
+	uint64_t stack =
+	    cfg->stack_bytes ? cfg->stack_bytes : VMM_STACK_DEFAULT;
+	if (stack >= ((uint64_t)cfg->mem_mib << 20)) {
+		vmm_errf(err, VMM_ERR_MAX,
+			 "stack of %llu bytes does not fit a %u MiB guest",
+			 (unsigned long long)stack, cfg->mem_mib);
+		return -1;
+	}
+	r->stack_bytes = (stack + AL_PAGE_SIZE - 1) & ~(AL_PAGE_SIZE - 1);
+	return 0;
+}
+
+static void teardown(struct run *r)
+{
+	uint64_t t0 = vmm_now_ns();
+
+	fds_restore(r);
+	if (r->vs_ready)
+		vsock_destroy(&r->vs);
+	kvm_vm_destroy(&r->vm);
+	gm_destroy(&r->gm);
+	signals_restore(r);
+	r->res->teardown_us = us_since(t0);
+}
+
+int vmm_run(const struct vmm_config *cfg, struct vmm_result *res)
+{
+	char err[VMM_ERR_MAX];
+	uint32_t count, bytes;
+
+	memset(res, 0, sizeof(*res));
+	uint64_t t0 = vmm_now_ns();
+	struct run *r = calloc(1, sizeof(*r));
+	if (!r) {
+		res->outcome = VMM_ERROR;
+		snprintf(res->message, sizeof(res->message),
+			 "out of memory for the VM state");
+		return 0;
+	}
+	r->cfg = cfg;
+	r->res = res;
+	r->gm.fd = -1;
+	r->vm.vm_fd = r->vm.vcpu_fd = -1;
+	r->vm.run = NULL;
+
+	if (check_config(r, err) < 0) {
+		finish(r, VMM_ERROR, "%s", err);
+		free(r);
+		return 0;
+	}
+	if (control_check_args(cfg->argv, cfg->envp, &count, &bytes, err) < 0) {
+		finish(r, VMM_EXEC_FAILED, "%s: %s",
+		       cfg->job_name ? cfg->job_name : "job", err);
+		free(r);
+		return 0;
+	}
+	/* A timeout beyond ~290 years is as good as none. */
+	uint64_t ms = cfg->timeout_ms;
+	if (ms > (1ull << 53) / 1000000ull)
+		ms = (1ull << 53) / 1000000ull;
+	r->deadline = t0 + ms * 1000000ull;
+
+	if (signals_arm(r, err) < 0 || create_vm(r, err) < 0) {
+		finish(r, VMM_ERROR, "%s", err);
+		goto out;
+	}
+	res->create_us = us_since(t0);
+	r->t_boot = vmm_now_ns();
+	alarm_run = r->vm.run;
+	if (alarm_fired)
+		r->vm.run->immediate_exit = 1;
+	if (boot_vm(r, err) < 0) {
+		finish(r, VMM_ERROR, "%s", err);
+		goto out;
+	}
+	fds_nonblock(r);
+	run_vcpu(r);
+	if (r->ctl.state == CTL_DONE && !r->ctl.exec_error)
+		drain_output(r);
+	if (r->t_job)
+		res->run_us = us_since(r->t_job);
+	else if (!r->t_ready)
+		res->boot_us = us_since(r->t_boot);
+out:
+	alarm_run = NULL;
+	teardown(r);
+	free(r);
+	return 0;
+}
