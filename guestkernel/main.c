@@ -17,7 +17,6 @@ void gk_main(struct al_bootinfo *bi)
 	(void)bi; /* == GK_BI, a constant address */
 	check_bootinfo(GK_BI);
 	mm_boot();
-	pf_enable_alignment_checks();
 	vsock_init();
 	static struct gk_job job;
 	job_receive(&job);

@@ -19,13 +19,3 @@ void pf_stop(void)
 		__asm__ volatile("cli; hlt" ::: "memory");
 }
 
-#define PF_CR0_AM (1ull << 18)
-
-void pf_enable_alignment_checks(void)
-{
-	uint64_t cr0;
-	__asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
-	if (!(cr0 & PF_CR0_AM))
-		__asm__ volatile("mov %0, %%cr0" ::"r"(cr0 | PF_CR0_AM)
-				 : "memory");
-}

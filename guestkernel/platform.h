@@ -25,10 +25,6 @@ __attribute__((noreturn)) void pf_stop(void);
  * vCPU has been in user mode. */
 __attribute__((noreturn)) void pf_enter_user(uint64_t rip, uint64_t rsp);
 
-/* Sets CR0.AM so that the job's RFLAGS.AC turns misaligned accesses into
- * #AC (SIGBUS), as on Linux; a no-op when the VMM already set it. */
-void pf_enable_alignment_checks(void);
-
 static inline uint64_t pf_rdtsc(void)
 {
 	uint32_t lo, hi;

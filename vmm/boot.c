@@ -496,6 +496,7 @@ int boot_set_clock(const struct guest_mem *gm, uint64_t tsc_base,
 #define CR0_ET (1ull << 4)
 #define CR0_NE (1ull << 5)
 #define CR0_WP (1ull << 16)
+#define CR0_AM (1ull << 18) /* the job's RFLAGS.AC gives #AC, as on Linux */
 #define CR0_PG (1ull << 31)
 #define CR4_PAE (1ull << 5)
 #define CR4_PGE (1ull << 7)
@@ -555,7 +556,7 @@ void boot_sregs(struct kvm_sregs *s, uint64_t cr3, bool smep)
 	s->idt.base = AL_IDT_GPA;
 	s->idt.limit = 256 * 16 - 1;
 
-	s->cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
+	s->cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_AM | CR0_PG;
 	s->cr2 = 0;
 	s->cr3 = cr3;
 	s->cr4 = CR4_PAE | CR4_PGE | CR4_OSFXSR | CR4_OSXMMEXCPT;

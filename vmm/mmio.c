@@ -12,16 +12,22 @@
 #define QUEUE_NUM_MAX VQ_MAX_SIZE
 #define VERSION_1_BIT (1ull << VIRTIO_F_VERSION_1)
 
-void mmio_init(struct virtio_dev *d, const struct guest_mem *gm, uint64_t gpa)
+/* The transport's state as after a device reset. */
+static void transport_clear(struct virtio_dev *d)
 {
-	d->gm = gm;
-	d->gpa = gpa;
 	d->status = 0;
 	d->dev_features_sel = d->drv_features_sel = 0;
 	d->drv_features = 0;
 	d->queue_sel = 0;
 	d->isr = 0;
 	memset(d->vq, 0, sizeof(d->vq));
+}
+
+void mmio_init(struct virtio_dev *d, const struct guest_mem *gm, uint64_t gpa)
+{
+	d->gm = gm;
+	d->gpa = gpa;
+	transport_clear(d);
 	d->err[0] = '\0';
 }
 
@@ -33,12 +39,7 @@ bool mmio_driver_ok(const struct virtio_dev *d)
 
 static void device_reset(struct virtio_dev *d)
 {
-	d->status = 0;
-	d->dev_features_sel = d->drv_features_sel = 0;
-	d->drv_features = 0;
-	d->queue_sel = 0;
-	d->isr = 0;
-	memset(d->vq, 0, sizeof(d->vq));
+	transport_clear(d);
 	if (d->reset)
 		d->reset(d);
 }

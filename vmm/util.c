@@ -67,10 +67,10 @@ void vmm_log(const char *fmt, ...)
 		return;
 }
 
-size_t iov_to(const struct iovec *iov, unsigned n, size_t off, const void *src,
-	      size_t len)
+/* Copies between a flat buffer and part of an iovec list, either way. */
+static size_t iov_copy(const struct iovec *iov, unsigned n, size_t off,
+		       uint8_t *flat, size_t len, bool to_iov)
 {
-	const uint8_t *p = src;
 	size_t done = 0;
 
 	for (unsigned i = 0; i < n && done < len; i++) {
@@ -81,32 +81,27 @@ size_t iov_to(const struct iovec *iov, unsigned n, size_t off, const void *src,
 		size_t k = iov[i].iov_len - off;
 		if (k > len - done)
 			k = len - done;
-		memcpy((uint8_t *)iov[i].iov_base + off, p + done, k);
+		uint8_t *v = (uint8_t *)iov[i].iov_base + off;
+		if (to_iov)
+			memcpy(v, flat + done, k);
+		else
+			memcpy(flat + done, v, k);
 		done += k;
 		off = 0;
 	}
 	return done;
 }
 
+size_t iov_to(const struct iovec *iov, unsigned n, size_t off, const void *src,
+	      size_t len)
+{
+	return iov_copy(iov, n, off, (uint8_t *)src, len, true);
+}
+
 size_t iov_from(const struct iovec *iov, unsigned n, size_t off, void *dst,
 		size_t len)
 {
-	uint8_t *p = dst;
-	size_t done = 0;
-
-	for (unsigned i = 0; i < n && done < len; i++) {
-		if (off >= iov[i].iov_len) {
-			off -= iov[i].iov_len;
-			continue;
-		}
-		size_t k = iov[i].iov_len - off;
-		if (k > len - done)
-			k = len - done;
-		memcpy(p + done, (const uint8_t *)iov[i].iov_base + off, k);
-		done += k;
-		off = 0;
-	}
-	return done;
+	return iov_copy(iov, n, off, dst, len, false);
 }
 
 unsigned iov_slice(const struct iovec *iov, unsigned n, size_t off, size_t len,

@@ -153,7 +153,7 @@ struct al_kernel_header {
  *   64-bit mode, CPL 0, CS = AL_SEL_KCODE, DS = ES = SS = AL_SEL_KDATA,
  *   FS = GS = 0 with base 0, TR = AL_SEL_TSS, GDTR = AL_GDT_GPA,
  *   IDTR = AL_IDT_GPA (limit 4095), CR3 = pml4_gpa,
- *   CR0 = PE | MP | ET | NE | WP | PG, CR4 = PAE | PGE | OSFXSR | OSXMMEXCPT
+ *   CR0 = PE | MP | ET | NE | WP | AM | PG, CR4 = PAE | PGE | OSFXSR | OSXMMEXCPT
  *   (+ SMEP when the CPU has it), EFER = SCE | LME | LMA | NXE,
  *   RFLAGS = 0x2 (interrupts off), RSP = stack_top, RIP = entry,
  *   RDI = AL_BOOTINFO_GPA, STAR = (0x10 << 48) | (AL_SEL_KCODE << 32),

@@ -29,7 +29,10 @@
  *    consumes all available TX chains in order, then fills available RX
  *    chains with pending packets, one packet per chain: the header in the
  *    first sizeof(struct virtio_vsock_hdr) bytes, payload after it. A chain
- *    too small for any payload receives only payload-less packets.
+ *    too small for any payload receives only payload-less packets; when
+ *    such a chain is at the head and only payload is pending, RX filling
+ *    stops there, so a guest never posts a header-only chain ahead of a
+ *    payload buffer.
  *  - TX chains: header descriptor first, payload in the following
  *    device-readable descriptors (they may point straight at job memory).
  *  - Payload bytes of one RW packet are at most AL_VSOCK_MAX_PAYLOAD.
@@ -81,9 +84,11 @@ struct al_msg_hdr {
 /*
  * The job. Before sending it, the VMM has written every PT_LOAD segment of
  * the job's ELF file at its final guest address (p_vaddr + load_bias; bytes
- * past p_filesz are zero) and a copy of the ELF header and program headers at
- * AL_JOBHDR_GPA. The guest validates the headers, tightens page permissions
- * and enters the job; it copies nothing.
+ * past p_filesz are zero) and the file's first hdr_len bytes (ELF header,
+ * program headers at e_phoff) at AL_JOBHDR_GPA. The guest validates the
+ * headers, tightens page permissions and enters the job; it copies nothing.
+ * The stack is the top stack_bytes of the job region; its lowest page is
+ * left not present as the guard.
  */
 struct al_job {
 	uint64_t load_bias;   /* 0 for ET_EXEC; chosen by the VMM for ET_DYN */

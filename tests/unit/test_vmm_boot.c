@@ -332,7 +332,7 @@ Test(vmm_boot, register_state_at_entry)
 	cr_assert_eq(s.gdt.limit, 0x37);
 	cr_assert_eq(s.idt.base, AL_IDT_GPA);
 	cr_assert_eq(s.idt.limit, 4095);
-	cr_assert_eq(s.cr0, 0x80010033ull);
+	cr_assert_eq(s.cr0, 0x80050033ull); /* PE MP ET NE WP AM PG */
 	cr_assert_eq(s.cr3, 0xabc000);
 	cr_assert_eq(s.cr4, 0x6a0ull);
 	cr_assert_eq(s.efer, 0xd01ull);
