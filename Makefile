@@ -3,6 +3,10 @@
 # ASan + UBSan; `make demo` runs the bundled example job in a micro-VM.
 
 BUILD ?= build
+# Test output is also collected in $(BUILD)/test.log for the closing summary;
+# pipefail keeps a failing test run failing through the tee.
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 SAN ?=
 CC ?= gcc
 ifeq ($(origin CC),default)
@@ -102,13 +106,13 @@ TEST_BINS := $(BUILD)/airlock $(BUILD)/tests/unit $(BUILD)/tests/integration \
 # Criterion runs tests in parallel; integration tests boot VMs, two at a time
 # keeps them well inside a 2-core machine.
 unit: $(TEST_BINS)
-	$(BUILD)/tests/unit --jobs 2
+	$(BUILD)/tests/unit --jobs 2 2>&1 | tee -a $(BUILD)/test.log
 
 # Integration tests boot VMs: scripts/with-kvm runs them where /dev/kvm works,
 # nested under QEMU when this machine has none.
 integration: $(TEST_BINS)
 	./scripts/with-kvm env AIRLOCK=$(BUILD)/airlock JOBS=$(BUILD)/jobs \
-		$(BUILD)/tests/integration --jobs 2
+		$(BUILD)/tests/integration --jobs 2 2>&1 | tee -a $(BUILD)/test.log
 
 check: unit integration
 
@@ -116,12 +120,16 @@ asan-test:
 	$(MAKE) BUILD=build-asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" check
 
 test: deps
+	rm -f build/test.log build-asan/test.log
 	$(MAKE) check
 	$(MAKE) asan-test
 	$(MAKE) fuzz FUZZ_SECONDS=$(CI_FUZZ_SECONDS)
+	@awk -F'[:|]' '/Synthesis: Tested/ { p += $$5; f += $$7 + $$9 } \
+		END { printf "tests: %d passed, %d failed\n", p, f; exit f > 0 }' \
+		build/test.log build-asan/test.log
 
 demo: deps $(BUILD)/airlock $(BUILD)/jobs/hello.musl
-	$(BUILD)/airlock run -- $(BUILD)/jobs/hello.musl "from a micro-VM"
+	./scripts/with-kvm $(BUILD)/airlock run -- $(BUILD)/jobs/hello.musl "from a micro-VM"
 
 bench: deps $(TEST_BINS)
 	./scripts/with-kvm ./tests/bench/run.sh $(BUILD)
@@ -154,7 +162,7 @@ fuzz: $(FUZZ_TARGETS:%=$(FUZZ)/%) $(BUILD)/jobs/hello.musl $(BUILD)/jobs/hello.p
 			$(BUILD)/jobs/hello.pie $(FUZZ)/corpus/$$t/; fi; \
 		echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
 		$(FUZZ)/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
-			-rss_limit_mb=2048 -print_final_stats=0 \
+			-rss_limit_mb=2048 -max_len=65536 -print_final_stats=0 \
 			-artifact_prefix=$(FUZZ)/$$t- $(FUZZ)/corpus/$$t \
 			2>$(FUZZ)/$$t.log || { tail -40 $(FUZZ)/$$t.log; exit 1; }; \
 		grep -h "^#.*DONE" $(FUZZ)/$$t.log || true; \

@@ -31,13 +31,16 @@ static int driver_init(struct vsock *vs)
 	rc |= reg(vs, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
 	rc |= reg(vs, VIRTIO_MMIO_DRIVER_FEATURES, 1);
 	rc |= reg(vs, VIRTIO_MMIO_STATUS, steps[1] | VIRTIO_STATUS_FEATURES_OK);
+	/* Queue q: descriptors at +0, avail ring at +0x100, used ring at
+	 * +0x200 of QUEUES_GPA + q * 0x400, so short inputs reach every ring
+	 * (fuzz/corpus/fuzz_vsock/ seeds follow this layout). */
 	for (uint32_t q = 0; q < 3; q++) {
-		uint64_t base = QUEUES_GPA + q * 0x1000;
+		uint32_t base = (uint32_t)(QUEUES_GPA + q * 0x400);
 		rc |= reg(vs, VIRTIO_MMIO_QUEUE_SEL, q);
 		rc |= reg(vs, VIRTIO_MMIO_QUEUE_NUM, QN);
-		rc |= reg(vs, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)base);
-		rc |= reg(vs, VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)base + 0x400);
-		rc |= reg(vs, VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)base + 0x800);
+		rc |= reg(vs, VIRTIO_MMIO_QUEUE_DESC_LOW, base);
+		rc |= reg(vs, VIRTIO_MMIO_QUEUE_DRIVER_LOW, base + 0x100);
+		rc |= reg(vs, VIRTIO_MMIO_QUEUE_DEVICE_LOW, base + 0x200);
 		rc |= reg(vs, VIRTIO_MMIO_QUEUE_READY, 1);
 	}
 	rc |= reg(vs, VIRTIO_MMIO_STATUS,
