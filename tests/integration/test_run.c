@@ -242,3 +242,18 @@ Test(run, busybox_runs_unmodified)
 		outcome_free(&o);
 	}
 }
+
+/* `airlock run ... | head`: the job dies of SIGPIPE as it would natively. */
+Test(run, reader_going_away_ends_the_job_with_sigpipe)
+{
+	require_kvm();
+	struct outcome o;
+	const char *script =
+		"\"$AIRLOCK\" run \"$JOBS/pattern.musl\" 50000000 0 | "
+		"head -c 1000 | wc -c; echo status=${PIPESTATUS[0]}";
+	run_cmd(&o, NULL, 0, (const char *const[]){"/bin/bash", "-c", script,
+						   NULL});
+	cr_expect_eq(o.status, 0, "%s", o.err);
+	cr_expect_str_eq(o.out, "1000\nstatus=141\n", "stderr: %s", o.err);
+	outcome_free(&o);
+}
