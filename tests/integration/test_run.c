@@ -257,3 +257,20 @@ Test(run, reader_going_away_ends_the_job_with_sigpipe)
 	cr_expect_str_eq(o.out, "1000\nstatus=141\n", "stderr: %s", o.err);
 	outcome_free(&o);
 }
+
+/* Random syscalls with hostile arguments must never panic the guest kernel. */
+Test(run, syscall_storm_does_not_panic_the_guest_kernel)
+{
+	require_kvm();
+	static const char *const seeds[] = {"1", "2", "3"};
+	for (int i = 0; i < 3; i++) {
+		struct outcome o;
+		AIRLOCK(&o, "run", "--timeout", "120",
+			fixture("sysfuzz", libcs[i % 2]), seeds[i], "4000");
+		cr_expect_eq(o.status, 0, "seed %s: status %d: %s", seeds[i],
+			     o.status, o.err);
+		cr_expect_str_eq(o.out, "survived 4000 calls\n", "seed %s",
+				 seeds[i]);
+		outcome_free(&o);
+	}
+}
