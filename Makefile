@@ -13,7 +13,7 @@ ifeq ($(origin CC),default)
 CC := gcc
 endif
 
-PKGS := libelf jansson
+PKGS := libelf jansson libseccomp libcap
 HOST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Iinclude -I. \
 	-D_GNU_SOURCE -fno-strict-aliasing $(SAN) $(shell pkg-config --cflags $(PKGS))
 HOST_LDLIBS := $(shell pkg-config --libs $(PKGS))
@@ -34,12 +34,15 @@ RUNNER_SRC := $(filter-out runner/main.c,$(wildcard runner/*.c))
 GK_SRC := $(wildcard guestkernel/*.c) $(wildcard guestkernel/*.S)
 # Guest-kernel sources that also compile hosted, for unit tests and fuzzing.
 GK_HOST_SRC := $(wildcard guestkernel/host/*.c)
+POLICY_SRC := $(wildcard policy/*.c)
 
 VMM_OBJ := $(VMM_SRC:%.c=$(BUILD)/obj/%.o)
 RUNNER_OBJ := $(RUNNER_SRC:%.c=$(BUILD)/obj/%.o)
 GK_OBJ := $(patsubst %,$(BUILD)/gk/%.o,$(basename $(GK_SRC)))
 GK_HOST_OBJ := $(GK_HOST_SRC:%.c=$(BUILD)/obj/%.o)
-LIB_OBJ := $(VMM_OBJ) $(RUNNER_OBJ) $(BUILD)/obj/kernel_blob.o
+POLICY_OBJ := $(POLICY_SRC:%.c=$(BUILD)/obj/%.o)
+JAIL_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard jail/*.c))
+LIB_OBJ := $(VMM_OBJ) $(JAIL_OBJ) $(POLICY_OBJ) $(RUNNER_OBJ) $(BUILD)/obj/kernel_blob.o
 
 UNIT_SRC := $(wildcard tests/unit/*.c)
 INTEG_SRC := $(wildcard tests/integration/*.c)
@@ -142,7 +145,7 @@ FUZZ_TARGETS := $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c))
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -Iinclude -I. -D_GNU_SOURCE $(FUZZ_SAN) \
 	-fsanitize=fuzzer-no-link $(shell pkg-config --cflags $(PKGS))
-FUZZ_OBJ := $(patsubst %.c,$(FUZZ)/obj/%.o,$(VMM_SRC) $(GK_HOST_SRC))
+FUZZ_OBJ := $(patsubst %.c,$(FUZZ)/obj/%.o,$(VMM_SRC) $(GK_HOST_SRC) $(POLICY_SRC))
 
 $(FUZZ)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

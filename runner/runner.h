@@ -22,6 +22,7 @@ enum {
 extern const char airlock_kernel_start[], airlock_kernel_end[];
 
 int cmd_run(int argc, char **argv);
+int cmd_policy(int argc, char **argv); /* runner/policy_cmd.c */
 
 /* What a run came to, as the command reports it. */
 struct run_report {
