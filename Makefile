@@ -114,6 +114,7 @@ unit: $(TEST_BINS)
 # Integration tests boot VMs: scripts/with-kvm runs them where /dev/kvm works,
 # nested under QEMU when this machine has none.
 integration: $(TEST_BINS)
+	WITH_KVM_TIMEOUT=$${WITH_KVM_TIMEOUT:-1200} \
 	./scripts/with-kvm env AIRLOCK=$(BUILD)/airlock JOBS=$(BUILD)/jobs \
 		$(BUILD)/tests/integration --jobs 2 2>&1 | tee -a $(BUILD)/test.log
 

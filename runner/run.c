@@ -17,8 +17,10 @@
 #include "airlock/boot.h"
 #include "airlock/proto.h"
 #include "runner/runner.h"
+#include "runner/supervise.h"
 
 #define DEFAULT_MEMORY_MIB 64u
+#define JAIL_MSG_MAX 512
 #define DEFAULT_TIMEOUT_MS 60000ull
 #define MAX_TIMEOUT_MS (7ull * 24 * 3600 * 1000)
 
@@ -252,6 +254,7 @@ static void run_vm(const struct run_opts *o, int job_fd,
 		   struct vmm_result *res, struct run_report *rep)
 {
 	static char *const no_env[] = {NULL};
+	char jail_err[JAIL_MSG_MAX];
 	int kvm = open_kvm(rep);
 	if (kvm < 0)
 		return;
@@ -275,9 +278,8 @@ static void run_vm(const struct run_opts *o, int job_fd,
 		       "standard streams: %s (run airlock with stdin, stdout "
 		       "and stderr open)",
 		       strerror(errno));
-	else if (vmm_run(&cfg, res) != 0)
-		report(rep, EXIT_AIRLOCK_ERROR, "error", "vmm: %s",
-		       res->message[0] ? res->message : "run failed");
+	else if (supervise_vm(&cfg, res, jail_err, sizeof(jail_err)) != 0)
+		report(rep, EXIT_AIRLOCK_ERROR, "error", "%s", jail_err);
 	else
 		report_vm(rep, res, o->argv[0]);
 	for (int i = 0; i < 3; i++) {

@@ -472,11 +472,22 @@ static void start_clock(struct run *r)
 	boot_set_clock(&r->gm, tsc, t0 + (t1 - t0) / 2);
 }
 
+/* Everything the loop below, exit handlers and teardown pass to ioctl. */
+const unsigned long vmm_run_ioctls[] = {KVM_RUN, KVM_GET_REGS};
+const size_t vmm_run_ioctls_n =
+    sizeof(vmm_run_ioctls) / sizeof(vmm_run_ioctls[0]);
+
 static void run_vcpu(struct run *r)
 {
 	struct kvm_run *run = r->vm.run;
+	char err[VMM_HOOK_ERR_MAX];
 
 	start_clock(r);
+	if (!r->done && r->cfg->before_first_run) {
+		err[0] = '\0';
+		if (r->cfg->before_first_run(r->cfg->hook_arg, err) != 0)
+			finish(r, VMM_ERROR, "%s", err[0] ? err : "hook failed");
+	}
 	while (!r->done) {
 		if (past_deadline(r)) {
 			timed_out(r);

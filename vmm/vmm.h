@@ -48,7 +48,24 @@ struct vmm_config {
 	uint64_t timeout_ms;       /* wall-clock limit of the whole run; > 0 */
 	uint64_t stack_bytes;      /* job stack size; 0 for the default 8 MiB */
 	bool verbose;              /* name unimplemented syscalls on stderr */
+	/*
+	 * Called once after the VM is created and booted but before the first
+	 * KVM_RUN, i.e. before any guest instruction runs (the jail installs
+	 * its seccomp filter here). Nonzero ends the run with VMM_ERROR and
+	 * the message it wrote to err (VMM_HOOK_ERR_MAX bytes). May be NULL.
+	 */
+	int (*before_first_run)(void *arg, char *err);
+	void *hook_arg;
 };
+
+#define VMM_HOOK_ERR_MAX 256
+
+/*
+ * The ioctl request numbers vmm_run issues after before_first_run (the run
+ * loop and teardown), for a seccomp allowlist. vmm_run_ioctls_n entries.
+ */
+extern const unsigned long vmm_run_ioctls[];
+extern const size_t vmm_run_ioctls_n;
 
 enum vmm_outcome {
 	VMM_EXITED = 1,  /* value: exit code */

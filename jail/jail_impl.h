@@ -1,0 +1,28 @@
+/* Internals shared by the jail's files; not part of the module's interface. */
+#ifndef AIRLOCK_JAIL_IMPL_H
+#define AIRLOCK_JAIL_IMPL_H
+
+#include <errno.h>
+#include <stddef.h>
+
+#include "jail/jail.h"
+
+/* "jail: CALL: strerror(e)[: hint]" into err. Returns -1. */
+int jail_errf(char *err, size_t errlen, const char *call, int e,
+	      const char *hint);
+
+/* Supervisor side. */
+int jail_write_maps(pid_t pid, uid_t uid, gid_t gid, bool privileged,
+		    char *err, size_t errlen);
+int jail_cgroup_create(const struct jail_config *cfg, struct jail *j);
+int jail_cgroup_attach(struct jail *j, pid_t pid, char *err, size_t errlen);
+
+/* Child side, in this order. */
+int jail_fds(const int *keep, unsigned n, char *err, size_t errlen);
+int jail_root(char *err, size_t errlen);
+int jail_ids(uid_t uid, gid_t gid, bool privileged, char *err, size_t errlen);
+int jail_caps(char *err, size_t errlen);
+int jail_limits(unsigned nkeep, char *err, size_t errlen);
+int jail_limit_fsize(char *err, size_t errlen);
+
+#endif

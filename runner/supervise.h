@@ -1,0 +1,29 @@
+/*
+ * The supervisor side of `airlock run`: runs vmm_run in a jailed child and
+ * takes back only a fixed-size, validated report.
+ */
+#ifndef AIRLOCK_RUNNER_SUPERVISE_H
+#define AIRLOCK_RUNNER_SUPERVISE_H
+
+#include <stddef.h>
+
+#include "vmm/vmm.h"
+
+/*
+ * Runs cfg in a jailed child (see jail/jail.h) and fills res from the
+ * child's report, every field checked. Enforces cfg->timeout_ms itself too:
+ * a child that overstays it is killed and the run reported as timed out.
+ * Returns 0 (res filled, whatever the job did), or -1 when the jail could
+ * not be set up: err then names the syscall and what to do (exit 125).
+ */
+int supervise_vm(const struct vmm_config *cfg, struct vmm_result *res,
+		 char *err, size_t errlen);
+
+/*
+ * Turns raw report bytes from the child into res. Anything out of range
+ * makes the outcome VMM_ERROR; the message is NUL-terminated and printable.
+ * len other than sizeof(struct vmm_result) is a malformed report.
+ */
+void supervise_decode(const void *raw, size_t len, struct vmm_result *res);
+
+#endif

@@ -1,0 +1,167 @@
+/*
+ * The VMM's seccomp allowlist, installed in a forked child: what the run
+ * loop needs works, everything else kills the process with SIGSYS.
+ */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "jail/jail.h"
+
+#define FAKE_REQ 0xAE80ul /* KVM_RUN's number; the filter only compares */
+
+static const unsigned long ioctls[] = {FAKE_REQ};
+static const int write_fds[] = {2};
+static const struct jail_seccomp sc = {
+    .ioctls = ioctls,
+    .nioctls = 1,
+    .write_fds = write_fds,
+    .nwrite_fds = 1,
+};
+
+enum probe {
+	P_ALLOWED, P_OPENAT, P_SOCKET, P_EXECVE, P_FORK, P_PTRACE, P_MOUNT,
+	P_UNSHARE, P_KILL, P_BPF, P_MMAP_EXEC, P_IOCTL_OTHER, P_FCNTL_DUPFD,
+	P_WRITE_STDOUT, P_SETUID, P_KEYCTL, P_UNLINK,
+};
+
+/* Runs the probe in a child under the filter; returns its wait status. */
+static int probe(enum probe p)
+{
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		char err[JAIL_ERR_MAX];
+		if (jail_seccomp_install(&sc, err, sizeof(err)) != 0)
+			syscall(SYS_exit_group, 99);
+		int fd;
+		switch (p) {
+		case P_ALLOWED:
+			fd = fcntl(0, F_GETFL);
+			fcntl(0, F_SETFL, fd);
+			syscall(SYS_ioctl, -1, FAKE_REQ, 0);
+			void *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (m == MAP_FAILED)
+				syscall(SYS_exit_group, 98);
+			munmap(m, 4096);
+			syscall(SYS_write, 2, "", 0);
+			break;
+		case P_OPENAT:
+			syscall(SYS_openat, AT_FDCWD, "/etc/passwd", O_RDONLY);
+			break;
+		case P_SOCKET:
+			syscall(SYS_socket, AF_UNIX, SOCK_STREAM, 0);
+			break;
+		case P_EXECVE:
+			syscall(SYS_execve, "/bin/true", NULL, NULL);
+			break;
+		case P_FORK:
+			syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+			break;
+		case P_PTRACE:
+			syscall(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0);
+			break;
+		case P_MOUNT:
+			syscall(SYS_mount, "none", "/", "tmpfs", 0, NULL);
+			break;
+		case P_UNSHARE:
+			syscall(SYS_unshare, CLONE_NEWUSER);
+			break;
+		case P_KILL:
+			syscall(SYS_kill, 1, 0);
+			break;
+		case P_BPF:
+			syscall(SYS_bpf, 0, NULL, 0);
+			break;
+		case P_MMAP_EXEC:
+			syscall(SYS_mmap, NULL, 4096, PROT_READ | PROT_EXEC,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			break;
+		case P_IOCTL_OTHER:
+			syscall(SYS_ioctl, 0, TIOCSTI, "x");
+			break;
+		case P_FCNTL_DUPFD:
+			syscall(SYS_fcntl, 0, F_DUPFD, 0);
+			break;
+		case P_WRITE_STDOUT:
+			syscall(SYS_write, 1, "", 0);
+			break;
+		case P_SETUID:
+			syscall(SYS_setuid, 0);
+			break;
+		case P_KEYCTL:
+			syscall(SYS_keyctl, 0, 0, 0, 0, 0);
+			break;
+		case P_UNLINK:
+			syscall(SYS_unlinkat, AT_FDCWD, "/nonexistent", 0);
+			break;
+		}
+		syscall(SYS_exit_group, 0);
+	}
+	int ws;
+	cr_assert_eq(waitpid(pid, &ws, 0), pid);
+	return ws;
+}
+
+Test(jail_seccomp, run_loop_syscalls_are_allowed)
+{
+	int ws = probe(P_ALLOWED);
+	cr_assert(WIFEXITED(ws) && WEXITSTATUS(ws) == 0,
+		  "allowed probe ended with status 0x%x", ws);
+}
+
+Test(jail_seccomp, everything_else_kills_with_sigsys)
+{
+	static const struct {
+		enum probe p;
+		const char *name;
+	} forbidden[] = {
+	    {P_OPENAT, "openat"},     {P_SOCKET, "socket"},
+	    {P_EXECVE, "execve"},     {P_FORK, "clone"},
+	    {P_PTRACE, "ptrace"},     {P_MOUNT, "mount"},
+	    {P_UNSHARE, "unshare"},   {P_KILL, "kill"},
+	    {P_BPF, "bpf"},           {P_MMAP_EXEC, "mmap(PROT_EXEC)"},
+	    {P_IOCTL_OTHER, "ioctl(TIOCSTI)"},
+	    {P_FCNTL_DUPFD, "fcntl(F_DUPFD)"},
+	    {P_WRITE_STDOUT, "write(1)"}, {P_SETUID, "setuid"},
+	    {P_KEYCTL, "keyctl"},     {P_UNLINK, "unlinkat"},
+	};
+	for (size_t i = 0; i < sizeof(forbidden) / sizeof(forbidden[0]);
+	     i++) {
+		int ws = probe(forbidden[i].p);
+		cr_expect(WIFSIGNALED(ws) && WTERMSIG(ws) == SIGSYS,
+			  "%s: expected death by SIGSYS, got status 0x%x",
+			  forbidden[i].name, ws);
+	}
+}
+
+Test(jail_seccomp, export_is_readable)
+{
+	/* seccomp_export_pfc writes to a descriptor: a real temporary file. */
+	FILE *f = tmpfile();
+	cr_assert_not_null(f);
+	cr_assert_eq(jail_seccomp_export(f, &sc), 0);
+	cr_assert_eq(fseek(f, 0, SEEK_END), 0);
+	long n = ftell(f);
+	cr_assert_gt(n, 0);
+	rewind(f);
+	char *text = calloc(1, (size_t)n + 1);
+	cr_assert_eq(fread(text, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	cr_expect(strstr(text, "\"ioctl\""), "no ioctl rule in:\n%s", text);
+	cr_expect(strstr(text, "KILL_PROCESS"), "default not kill:\n%s", text);
+	free(text);
+}
