@@ -25,7 +25,7 @@
 /* One CPU's worth of time per 100 ms period: the VMM is single-threaded. */
 #define CPU_MAX "100000 100000"
 
-static int write_at(int dirfd, const char *file, const char *data)
+int jail_write_at(int dirfd, const char *file, const char *data)
 {
 	int fd = openat(dirfd, file, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -99,7 +99,7 @@ static bool controllers_ready(int parent)
 	buf[n > 0 ? n : 0] = '\0';
 	if (strstr(buf, "memory") && strstr(buf, "pids") && strstr(buf, "cpu"))
 		return true;
-	return write_at(parent, "cgroup.subtree_control",
+	return jail_write_at(parent, "cgroup.subtree_control",
 			"+memory +pids +cpu") == 0;
 }
 
@@ -118,17 +118,17 @@ static int set_limits(int cg, const struct jail_config *cfg)
 	if (cfg->memory_max) {
 		snprintf(v, sizeof(v), "%llu",
 			 (unsigned long long)cfg->memory_max);
-		if (write_at(cg, "memory.max", v) < 0)
+		if (jail_write_at(cg, "memory.max", v) < 0)
 			return -1;
 		/* Hitting memory.max must kill, not push guest RAM to swap. */
-		write_at(cg, "memory.swap.max", "0");
+		jail_write_at(cg, "memory.swap.max", "0");
 	}
 	if (cfg->pids_max) {
 		snprintf(v, sizeof(v), "%u", cfg->pids_max);
-		if (write_at(cg, "pids.max", v) < 0)
+		if (jail_write_at(cg, "pids.max", v) < 0)
 			return -1;
 	}
-	return write_at(cg, "cpu.max", CPU_MAX);
+	return jail_write_at(cg, "cpu.max", CPU_MAX);
 }
 
 int jail_cgroup_create(const struct jail_config *cfg, struct jail *j)
@@ -172,7 +172,7 @@ int jail_cgroup_attach(struct jail *j, pid_t pid, char *err, size_t errlen)
 		return 0;
 	snprintf(path, sizeof(path), "%s/cgroup.procs", j->cgroup_name);
 	snprintf(v, sizeof(v), "%d", (int)pid);
-	if (write_at(j->cgroup_fd, path, v) < 0)
+	if (jail_write_at(j->cgroup_fd, path, v) < 0)
 		return jail_errf(err, errlen, "write cgroup.procs", errno,
 				 "cannot move the VMM into its cgroup");
 	return 0;

@@ -14,6 +14,9 @@ int jail_errf(char *err, size_t errlen, const char *call, int e,
 /* Supervisor side. */
 int jail_write_maps(pid_t pid, uid_t uid, gid_t gid, bool privileged,
 		    char *err, size_t errlen);
+/* Writes data to file (relative to dirfd, or AT_FDCWD) in one write;
+ * -1 with errno on failure. For proc and cgroup control files. */
+int jail_write_at(int dirfd, const char *file, const char *data);
 int jail_cgroup_create(const struct jail_config *cfg, struct jail *j);
 int jail_cgroup_attach(struct jail *j, pid_t pid, char *err, size_t errlen);
 

@@ -35,19 +35,6 @@ int jail_errf(char *err, size_t errlen, const char *call, int e,
 	return -1;
 }
 
-static int write_file(const char *path, const char *data)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	size_t len = strlen(data);
-	ssize_t w = write(fd, data, len);
-	int e = errno;
-	close(fd);
-	errno = e;
-	return w == (ssize_t)len ? 0 : -1;
-}
-
 /*
  * As root we may map any id and map the child to nobody, so the VMM holds no
  * host privilege even through a kernel bug in the namespace. An ordinary
@@ -60,18 +47,18 @@ int jail_write_maps(pid_t pid, uid_t uid, gid_t gid, bool privileged,
 
 	if (!privileged) {
 		snprintf(path, sizeof(path), "/proc/%d/setgroups", (int)pid);
-		if (write_file(path, "deny") < 0)
+		if (jail_write_at(AT_FDCWD, path, "deny") < 0)
 			return jail_errf(err, errlen, "write /proc/PID/setgroups",
 					 errno, NULL);
 	}
 	snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)pid);
 	snprintf(line, sizeof(line), "%u %u 1\n", (unsigned)uid, (unsigned)uid);
-	if (write_file(path, line) < 0)
+	if (jail_write_at(AT_FDCWD, path, line) < 0)
 		return jail_errf(err, errlen, "write /proc/PID/uid_map", errno,
 				 "the kernel refused the user namespace id map");
 	snprintf(path, sizeof(path), "/proc/%d/gid_map", (int)pid);
 	snprintf(line, sizeof(line), "%u %u 1\n", (unsigned)gid, (unsigned)gid);
-	if (write_file(path, line) < 0)
+	if (jail_write_at(AT_FDCWD, path, line) < 0)
 		return jail_errf(err, errlen, "write /proc/PID/gid_map", errno,
 				 "the kernel refused the user namespace id map");
 	return 0;
