@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "airlock/proto.h"
+
 /* How a job binary failed the host-side check (vmm_check_job). */
 enum vmm_job_check {
 	VMM_JOB_OK = 0,
@@ -35,6 +37,15 @@ enum vmm_job_check vmm_check_job(int fd, const char *name, uint64_t mem_bytes,
 				 struct vmm_job_image *img, char *err,
 				 size_t errlen);
 
+/* One drive: an image the supervisor opened read-only. A writable drive
+ * writes to a private copy-on-write overlay in VMM memory that dies with the
+ * job; the image itself is never written. */
+struct vmm_drive {
+	int fd;
+	const char *mount; /* absolute guest path, shorter than AL_MOUNT_MAX */
+	bool writable;
+};
+
 struct vmm_config {
 	int kvm_fd;                /* open /dev/kvm */
 	uint32_t mem_mib;          /* AL_MEM_MIN_MIB .. AL_MEM_MAX_MIB */
@@ -48,6 +59,14 @@ struct vmm_config {
 	uint64_t timeout_ms;       /* wall-clock limit of the whole run; > 0 */
 	uint64_t stack_bytes;      /* job stack size; 0 for the default 8 MiB */
 	bool verbose;              /* name unimplemented syscalls on stderr */
+	const struct vmm_drive *drives; /* at most AL_DRIVES_MAX */
+	unsigned ndrives;
+	/* Bytes each stream may carry; output past the cap is dropped and
+	 * reported truncated, stdin past it reads as end of file. 0: none. */
+	uint64_t stdin_max, stdout_max, stderr_max;
+	/* Guest syscalls refused (bit n of word n / 64), and how. */
+	uint64_t syscall_refused[AL_SYSCALL_NR_MAX / 64];
+	unsigned syscall_action;   /* enum al_syscall_action */
 	/*
 	 * Called once after the VM is created and booted but before the first
 	 * KVM_RUN, i.e. before any guest instruction runs (the jail installs

@@ -81,6 +81,27 @@ struct al_msg_hdr {
 #define AL_MSG_MAX_PAYLOAD (sizeof(struct al_job) + AL_ARGS_MAX_BYTES)
 #define AL_EXEC_ERROR_MAX 256u
 
+/* Syscall numbers the guest kernel knows of; larger ones are always ENOSYS. */
+#define AL_SYSCALL_NR_MAX 512u
+
+enum al_syscall_action {
+	AL_SYSCALL_ERRNO = 0, /* a refused call fails with EPERM */
+	AL_SYSCALL_KILL = 1,  /* a refused call ends the job with SIGSYS */
+};
+
+/* One virtio-blk drive of the job: the device in bootinfo's mmio[] slot
+ * mmio_index, mounted read-only (or over a private overlay when writable)
+ * at mount, an absolute NUL-terminated guest path. */
+#define AL_DRIVES_MAX 16u
+#define AL_MOUNT_MAX 256u /* bytes, with the NUL */
+#define AL_DRIVE_F_WRITABLE 1u
+
+struct al_job_drive {
+	uint32_t mmio_index;
+	uint32_t flags; /* AL_DRIVE_F_* */
+	char mount[AL_MOUNT_MAX];
+};
+
 /*
  * The job. Before sending it, the VMM has written every PT_LOAD segment of
  * the job's ELF file at its final guest address (p_vaddr + load_bias; bytes
@@ -97,6 +118,11 @@ struct al_job {
 	uint32_t envc;
 	uint32_t strings_len; /* argv strings, then envp strings, each NUL-ended */
 	uint64_t stack_bytes; /* stack region size, a multiple of the page size */
+	/* The policy's guest.syscalls, as a bitmap of refused numbers. */
+	uint32_t syscall_action; /* enum al_syscall_action */
+	uint32_t ndrives;        /* entries of drives[] in use */
+	uint64_t syscall_refused[AL_SYSCALL_NR_MAX / 64];
+	struct al_job_drive drives[AL_DRIVES_MAX];
 	/* followed by strings_len bytes of strings */
 };
 
