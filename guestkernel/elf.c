@@ -10,11 +10,11 @@
 
 const char *elf_prepare(const struct gk_job *job, struct gk_elf_info *info)
 {
-	if (job->hdr.hdr_len > AL_JOBHDR_SIZE)
+	if (job->hdr->hdr_len > AL_JOBHDR_SIZE)
 		return "ELF headers larger than the header page";
 	/* Segments end below the stack region (the VMM placed them so). */
 	const char *why = gk_elf_check((const void *)AL_JOBHDR_GPA,
-				       job->hdr.hdr_len, job->hdr.load_bias,
+				       job->hdr->hdr_len, job->hdr->load_bias,
 				       mm_job_base(), job->stack_lo, info);
 	if (why)
 		return why;

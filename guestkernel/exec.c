@@ -103,7 +103,7 @@ static void fill_auxv(uint64_t *a, const struct gk_elf_info *info,
 static uint64_t build_stack(const struct gk_job *job,
 			    const struct gk_elf_info *info)
 {
-	const struct al_job *j = &job->hdr;
+	const struct al_job *j = job->hdr;
 	uint64_t random = job->strings - 16;
 	uint64_t platform = random - 8;
 	random_fill(random, 16);
@@ -161,11 +161,12 @@ void exec_job(const struct gk_job *job)
 	mm_set_pte_bits_noflush(guard, guard + AL_PAGE_SIZE, 0);
 	mm_job_init(info.brk, guard - stack_gap(info.brk, guard));
 	pf_tlb_flush_all(); /* once, for every PTE tightened above */
-	gk_proc.stack_bytes = job->hdr.stack_bytes;
+	gk_proc.stack_bytes = job->hdr->stack_bytes;
 	gk_proc.umask = 022;
 	gk_proc.fd[0] = GK_FD_STDIN;
 	gk_proc.fd[1] = GK_FD_STDOUT;
 	gk_proc.fd[2] = GK_FD_STDERR;
+	syscall_policy(job->hdr);
 	gk_proc.start_tsc = pf_rdtsc();
 	pf_enter_user(info.entry, sp);
 }

@@ -98,6 +98,7 @@ static inline void gk_barrier(void)
 #define GK_SIGSEGV 11
 #define GK_SIGPIPE 13
 #define GK_SIGSTOP 19
+#define GK_SIGSYS 31
 #define GK_NSIG 64
 
 /* ---- main.c ------------------------------------------------------------ */
@@ -155,7 +156,7 @@ void vsock_wait(uint64_t ns);
 
 /* ---- job.c ------------------------------------------------------------- */
 struct gk_job {
-	struct al_job hdr;
+	const struct al_job *hdr; /* the job message, in kernel memory */
 	uint64_t strings; /* where the argv/envp strings landed (8-aligned) */
 	uint64_t stack_lo; /* lowest byte of the stack region */
 };
@@ -205,6 +206,8 @@ long mm_madvise(uint64_t addr, uint64_t len, long advice);
 /* ---- syscall.c --------------------------------------------------------- */
 /* Called by the syscall entry stub with the job's arguments. */
 long gk_syscall(long a0, long a1, long a2, long a3, long a4, long a5, long nr);
+/* From now on, refuse the syscalls the job message's policy names. */
+void syscall_policy(const struct al_job *job);
 
 /* Every syscall handler has this shape; unused arguments are fine. */
 #define GK_SYSARGS                                                            \

@@ -73,9 +73,9 @@ void job_receive(struct gk_job *job)
 	vsock_queue_msg(AL_MSG_READY, 0, 0);
 	recv_exact((uint64_t)(uintptr_t)&job_msg, sizeof(job_msg));
 	check_header();
-	job->hdr = job_msg.job;
-	job->stack_lo = place_stack(&job->hdr);
-	uint64_t len8 = ((uint64_t)job->hdr.strings_len + 7) & ~7ull;
+	job->hdr = &job_msg.job;
+	job->stack_lo = place_stack(job->hdr);
+	uint64_t len8 = ((uint64_t)job->hdr->strings_len + 7) & ~7ull;
 	job->strings = mm_job_end() - len8;
-	recv_exact(job->strings, job->hdr.strings_len);
+	recv_exact(job->strings, job->hdr->strings_len);
 }

@@ -80,6 +80,25 @@ static const sys_fn table[NR_MAX] = {
 	[318] = sys_getrandom,
 };
 
+_Static_assert(NR_MAX == AL_SYSCALL_NR_MAX, "one syscall numbering");
+
+/* The policy's refused syscalls; none until the job starts. */
+static const uint64_t *refused_bits;
+static bool refused_kill;
+
+void syscall_policy(const struct al_job *job)
+{
+	refused_bits = job->syscall_refused;
+	refused_kill = job->syscall_action == AL_SYSCALL_KILL;
+}
+
+/* exit and exit_group are never refused: a job can always end. */
+static bool is_refused(uint64_t nr)
+{
+	return refused_bits && nr < NR_MAX && nr != 60 && nr != 231 &&
+	       (refused_bits[nr / 64] >> (nr % 64)) & 1;
+}
+
 static uint64_t enosys_told[NR_MAX / 64 + 1];
 
 static long enosys(long nr)
@@ -100,6 +119,11 @@ static long enosys(long nr)
 long gk_syscall(long a0, long a1, long a2, long a3, long a4, long a5, long nr)
 {
 	gk_proc.syscalls++;
+	if (is_refused((uint64_t)nr)) {
+		if (refused_kill)
+			proc_kill(GK_SIGSYS, 0, 0);
+		return -EPERM;
+	}
 	if ((uint64_t)nr < NR_MAX && table[nr])
 		return table[nr](a0, a1, a2, a3, a4, a5);
 	return enosys(nr);

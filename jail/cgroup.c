@@ -22,8 +22,8 @@
 #include "jail/jail_impl.h"
 
 #define CG_ROOT "/sys/fs/cgroup"
-/* One CPU's worth of time per 100 ms period: the VMM is single-threaded. */
-#define CPU_MAX "100000 100000"
+/* cpu.max is "QUOTA PERIOD"; 100% is one CPU's worth of each period. */
+#define CPU_PERIOD_US 100000u
 
 int jail_write_at(int dirfd, const char *file, const char *data)
 {
@@ -103,9 +103,10 @@ static bool controllers_ready(int parent)
 			"+memory +pids +cpu") == 0;
 }
 
+/* Without a cgroup the run goes on, unless the policy demands one. */
 static void say_once(const struct jail_config *cfg, const char *why)
 {
-	if (cfg->verbose)
+	if (cfg->verbose && !cfg->require_cgroup)
 		fprintf(stderr,
 			"airlock: jail: no per-VM cgroup (%s); running without "
 			"memory.max, pids.max and cpu.max\n",
@@ -128,41 +129,49 @@ static int set_limits(int cg, const struct jail_config *cfg)
 		if (jail_write_at(cg, "pids.max", v) < 0)
 			return -1;
 	}
-	return jail_write_at(cg, "cpu.max", CPU_MAX);
+	unsigned pct = cfg->cpu_max_percent ? cfg->cpu_max_percent : 100;
+	snprintf(v, sizeof(v), "%llu %u",
+		 (unsigned long long)pct * CPU_PERIOD_US / 100, CPU_PERIOD_US);
+	return jail_write_at(cg, "cpu.max", v);
 }
 
-int jail_cgroup_create(const struct jail_config *cfg, struct jail *j)
+const char *jail_cgroup_create(const struct jail_config *cfg, struct jail *j)
 {
+	const char *why = NULL;
 	int parent = open_own_cgroup();
 	if (parent < 0) {
-		say_once(cfg, CG_ROOT " is not a cgroup2 hierarchy we can use");
-		return -1;
+		why = CG_ROOT " is not a cgroup2 hierarchy we can use";
+		say_once(cfg, why);
+		return why;
 	}
 	sweep_stale(parent);
 	if (!controllers_ready(parent)) {
-		say_once(cfg, "memory, pids or cpu controller not delegated");
+		why = "memory, pids or cpu controller not delegated";
+		say_once(cfg, why);
 		close(parent);
-		return -1;
+		return why;
 	}
 	snprintf(j->cgroup_name, sizeof(j->cgroup_name), "airlock.%d",
 		 (int)getpid());
 	if (mkdirat(parent, j->cgroup_name, 0755) < 0 && errno != EEXIST) {
-		say_once(cfg, "cannot create a child cgroup");
+		why = "cannot create a child cgroup";
+		say_once(cfg, why);
 		close(parent);
-		return -1;
+		return why;
 	}
 	j->cgroup_fd = parent;
 	int cg = openat(parent, j->cgroup_name,
 			O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cg < 0 || set_limits(cg, cfg) < 0) {
-		say_once(cfg, "cannot set the cgroup limits");
+		why = "cannot set the cgroup limits";
+		say_once(cfg, why);
 		if (cg >= 0)
 			close(cg);
 		jail_cleanup(j);
-		return -1;
+		return why;
 	}
 	close(cg);
-	return 0;
+	return NULL;
 }
 
 int jail_cgroup_attach(struct jail *j, pid_t pid, char *err, size_t errlen)

@@ -24,13 +24,19 @@
 #include <sys/types.h>
 
 #define JAIL_ERR_MAX 256
-#define JAIL_MAX_FDS 16
+#define JAIL_MAX_FDS 32
 
 struct jail_config {
 	const int *keep_fds; /* become 0..nkeep-1 in the child, in order */
 	unsigned nkeep;      /* fewer than JAIL_MAX_FDS */
 	uint64_t memory_max; /* cgroup memory.max in bytes; 0: no limit */
 	unsigned pids_max;   /* cgroup pids.max; 0: no limit */
+	unsigned cpu_max_percent; /* cgroup cpu.max, 100 = one CPU; 0: 100 */
+	bool require_cgroup; /* no usable cgroup v2 is an error, not a note */
+	uint64_t cpu_seconds; /* RLIMIT_CPU of the VMM; 0: none */
+	uid_t uid;           /* when started as root: the id the VMM runs as */
+	gid_t gid;           /* (mapped 1:1); 0 means 65534. An ordinary user
+				always runs as their own ids. */
 	bool verbose;        /* say on stderr when cgroup v2 is unusable */
 };
 

@@ -19,7 +19,8 @@ static int set_limit(int res, rlim_t v, const char *call, char *err,
 	return 0;
 }
 
-int jail_limits(unsigned nkeep, char *err, size_t errlen)
+int jail_limits(unsigned nkeep, uint64_t cpu_seconds, char *err,
+		size_t errlen)
 {
 	/* RLIMIT_FSIZE comes later (jail_lock): the VMM still sizes its guest
 	 * memory file with ftruncate after this. */
@@ -30,6 +31,11 @@ int jail_limits(unsigned nkeep, char *err, size_t errlen)
 	    set_limit(RLIMIT_CORE, 0, "setrlimit(RLIMIT_CORE)", err, errlen) <
 		0 ||
 	    set_limit(RLIMIT_MEMLOCK, 0, "setrlimit(RLIMIT_MEMLOCK)", err,
+		      errlen) < 0)
+		return -1;
+	/* CPU time of the VMM process is the guest's CPU time, plus ours. */
+	if (cpu_seconds &&
+	    set_limit(RLIMIT_CPU, cpu_seconds, "setrlimit(RLIMIT_CPU)", err,
 		      errlen) < 0)
 		return -1;
 	return 0;

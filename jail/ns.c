@@ -128,7 +128,7 @@ static enum jail_side child_setup(const struct jail_config *cfg, int go_fd,
 	    jail_caps(err, errlen) < 0 || arm_pdeathsig(go_fd, err, errlen) < 0)
 		return JAIL_CHILD_FAILED;
 	close(go_fd);
-	if (jail_limits(cfg->nkeep, err, errlen) < 0)
+	if (jail_limits(cfg->nkeep, cfg->cpu_seconds, err, errlen) < 0)
 		return JAIL_CHILD_FAILED;
 	return JAIL_CHILD;
 }
@@ -146,8 +146,8 @@ enum jail_side jail_spawn(const struct jail_config *cfg, struct jail *j,
 	int go[2];
 	uint64_t t0 = mono_us();
 	bool privileged = geteuid() == 0;
-	uid_t uid = privileged ? NOBODY : geteuid();
-	gid_t gid = privileged ? NOBODY : getegid();
+	uid_t uid = !privileged ? geteuid() : cfg->uid ? cfg->uid : NOBODY;
+	gid_t gid = !privileged ? getegid() : cfg->gid ? cfg->gid : NOBODY;
 
 	memset(j, 0, sizeof(*j));
 	j->pid = -1;
@@ -161,7 +161,16 @@ enum jail_side jail_spawn(const struct jail_config *cfg, struct jail *j,
 		jail_errf(err, errlen, "pipe2", errno, NULL);
 		return JAIL_ERROR;
 	}
-	jail_cgroup_create(cfg, j);
+	const char *no_cgroup = jail_cgroup_create(cfg, j);
+	if (no_cgroup && cfg->require_cgroup) {
+		close(go[0]);
+		close(go[1]);
+		snprintf(err, errlen,
+			 "jail: no per-VM cgroup (%s), and the policy sets "
+			 "jail.require_cgroup",
+			 no_cgroup);
+		return JAIL_ERROR;
+	}
 	/* A raw clone without CLONE_VM behaves like fork but takes the
 	 * namespace flags; glibc's fork() cannot. */
 	pid_t pid = (pid_t)syscall(SYS_clone, NS_FLAGS | SIGCHLD, NULL, NULL,

@@ -5,16 +5,20 @@
 
 #include "policy/policy.h"
 #include "runner/runner.h"
+#include "runner/supervise.h"
 
 static void policy_usage(FILE *f)
 {
 	fputs("usage: airlock policy check FILE\n"
 	      "       airlock policy show [FILE]\n"
+	      "       airlock policy show --seccomp\n"
 	      "check: exits 0 if FILE is a valid policy, 125 with the reason "
 	      "if not.\n"
 	      "show: prints the effective policy (FILE, or the built-in "
 	      "default)\n"
-	      "      as JSON, every key present.\n",
+	      "      as JSON, every key present; --seccomp: the VMM's own "
+	      "seccomp\n"
+	      "      filter (libseccomp's pseudo-filter code).\n",
 	      f);
 }
 
@@ -46,6 +50,15 @@ static int policy_subcommand(const char *path, bool show)
 	return rc ? EXIT_AIRLOCK_ERROR : 0;
 }
 
+static int show_seccomp(void)
+{
+	if (supervise_show_seccomp(stdout) < 0 || fflush(stdout) == EOF) {
+		perror("airlock: policy show --seccomp");
+		return EXIT_AIRLOCK_ERROR;
+	}
+	return 0;
+}
+
 int cmd_policy(int argc, char **argv)
 {
 	const char *sub = argc > 1 ? argv[1] : "";
@@ -56,6 +69,9 @@ int cmd_policy(int argc, char **argv)
 	}
 	if (strcmp(sub, "check") == 0 && argc == 3)
 		return policy_subcommand(argv[2], false);
+	if (strcmp(sub, "show") == 0 && argc == 3 &&
+	    strcmp(argv[2], "--seccomp") == 0)
+		return show_seccomp();
 	if (strcmp(sub, "show") == 0 && argc <= 3)
 		return policy_subcommand(argc == 3 ? argv[2] : NULL, true);
 	policy_usage(stderr);

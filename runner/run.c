@@ -16,21 +16,21 @@
 
 #include "airlock/boot.h"
 #include "airlock/proto.h"
+#include "jail/jail.h"
+#include "policy/policy.h"
 #include "runner/runner.h"
 #include "runner/supervise.h"
 
-#define DEFAULT_MEMORY_MIB 64u
 #define JAIL_MSG_MAX 512
-#define DEFAULT_TIMEOUT_MS 60000ull
-#define MAX_TIMEOUT_MS (7ull * 24 * 3600 * 1000)
 
+/* The command line as given; applied to the policy once it is loaded. */
 struct run_opts {
-	unsigned mem_mib;
-	unsigned long long timeout_ms;
+	const char *policy_path;
+	const char *memory, *timeout; /* NULL when not given */
+	char **env, **drives;         /* NULL-terminated lists */
+	size_t nenv, ndrives;
 	const char *result_path;
 	bool verbose;
-	char **env; /* NULL-terminated, from --env */
-	size_t nenv;
 	char **argv; /* PROGRAM [ARG...] */
 };
 
@@ -58,106 +58,88 @@ static void report(struct run_report *rep, int status, const char *what,
 	va_end(ap);
 }
 
-static bool parse_memory(const char *s, unsigned *out)
+static bool parse_uint(const char *s, uint64_t *out)
 {
 	char *end;
 	errno = 0;
-	unsigned long v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || v < AL_MEM_MIN_MIB ||
-	    v > AL_MEM_MAX_MIB)
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || *s == '-')
 		return false;
-	*out = (unsigned)v;
+	*out = v;
 	return true;
 }
 
-static bool parse_timeout(const char *s, unsigned long long *out_ms)
+static bool parse_seconds_ms(const char *s, uint64_t *out_ms)
 {
 	char *end;
 	errno = 0;
 	double v = strtod(s, &end);
-	if (errno || end == s || *end || !isfinite(v) || v <= 0 ||
-	    v * 1000.0 > (double)MAX_TIMEOUT_MS)
+	if (errno || end == s || *end || !isfinite(v) || v <= 0 || v > 1e12)
 		return false;
-	*out_ms = (unsigned long long)ceil(v * 1000.0);
+	*out_ms = (uint64_t)ceil(v * 1000.0);
 	return true;
 }
 
-static bool add_env(struct run_opts *o, char *kv)
+static bool push(char ***list, size_t *n, char *item)
 {
-	const char *eq = strchr(kv, '=');
-	if (!eq || eq == kv)
+	char **l = realloc(*list, (*n + 2) * sizeof(*l));
+	if (!l)
 		return false;
-	char **env = realloc(o->env, (o->nenv + 2) * sizeof(*env));
-	if (!env)
-		return false;
-	env[o->nenv++] = kv;
-	env[o->nenv] = NULL;
-	o->env = env;
+	l[(*n)++] = item;
+	l[*n] = NULL;
+	*list = l;
 	return true;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: airlock run [--policy FILE] [--memory MIB] "
+		   "[--timeout SEC] [--env K=V]...\n"
+		   "                   [--drive IMAGE:GUESTPATH[:rw]]... "
+		   "[--result FILE] [--verbose] [--] PROGRAM [ARG...]\n");
 }
 
 /* Returns 0, or an exit status after printing why the command line is bad. */
 static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 {
 	static const struct option longopts[] = {
+		{"policy", required_argument, NULL, 'p'},
 		{"memory", required_argument, NULL, 'm'},
 		{"timeout", required_argument, NULL, 't'},
 		{"env", required_argument, NULL, 'e'},
+		{"drive", required_argument, NULL, 'd'},
 		{"result", required_argument, NULL, 'r'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	*o = (struct run_opts){.mem_mib = DEFAULT_MEMORY_MIB,
-			       .timeout_ms = DEFAULT_TIMEOUT_MS};
+	*o = (struct run_opts){0};
 	optind = 1;
 	opterr = 0;
 	int c;
-	while ((c = getopt_long(argc, argv, "+m:t:e:r:vh", longopts, NULL)) !=
-	       -1) {
+	while ((c = getopt_long(argc, argv, "+p:m:t:e:d:r:vh", longopts,
+				NULL)) != -1) {
+		bool ok = true;
 		switch (c) {
-		case 'm':
-			if (!parse_memory(optarg, &o->mem_mib)) {
-				fprintf(stderr,
-					"airlock: --memory: expected MiB from "
-					"%u to %u, got '%s'\n",
-					AL_MEM_MIN_MIB, AL_MEM_MAX_MIB, optarg);
-				return EXIT_AIRLOCK_ERROR;
-			}
-			break;
-		case 't':
-			if (!parse_timeout(optarg, &o->timeout_ms)) {
-				fprintf(stderr,
-					"airlock: --timeout: expected seconds "
-					"greater than 0, got '%s'\n",
-					optarg);
-				return EXIT_AIRLOCK_ERROR;
-			}
-			break;
-		case 'e':
-			if (!add_env(o, optarg)) {
-				fprintf(stderr,
-					"airlock: --env: expected NAME=VALUE, "
-					"got '%s'\n",
-					optarg);
-				return EXIT_AIRLOCK_ERROR;
-			}
-			break;
-		case 'r':
-			o->result_path = optarg;
-			break;
-		case 'v':
-			o->verbose = true;
-			break;
+		case 'p': o->policy_path = optarg; break;
+		case 'm': o->memory = optarg; break;
+		case 't': o->timeout = optarg; break;
+		case 'e': ok = push(&o->env, &o->nenv, optarg); break;
+		case 'd': ok = push(&o->drives, &o->ndrives, optarg); break;
+		case 'r': o->result_path = optarg; break;
+		case 'v': o->verbose = true; break;
 		case 'h':
-			printf("usage: airlock run [--memory MIB] [--timeout SEC] "
-			       "[--env K=V]... [--result FILE] [--verbose] [--] "
-			       "PROGRAM [ARG...]\n");
+			usage(stdout);
 			exit(0);
 		default:
 			fprintf(stderr, "airlock: run: unknown or incomplete "
 					"option '%s'\n",
 				argv[optind - 1]);
+			usage(stderr);
+			return EXIT_AIRLOCK_ERROR;
+		}
+		if (!ok) {
+			fprintf(stderr, "airlock: run: out of memory\n");
 			return EXIT_AIRLOCK_ERROR;
 		}
 	}
@@ -167,6 +149,143 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 	}
 	o->argv = argv + optind;
 	return 0;
+}
+
+/* A limit flag: lowers the policy file's value, or (without a file) sets
+ * the operator's own. */
+static int apply_limit(struct policy *p, bool from_file,
+		       enum policy_limit which, uint64_t v, char *err,
+		       size_t errlen)
+{
+	return from_file ? policy_tighten(p, which, v, err, errlen)
+			 : policy_set_limit(p, which, v, err, errlen);
+}
+
+/* One limit flag: parsed by parse, then applied as apply_limit says. */
+static int limit_flag(struct policy *p, bool from_file, const char *flag,
+		      const char *arg, bool (*parse)(const char *, uint64_t *),
+		      const char *expect, enum policy_limit which, char *err,
+		      size_t errlen)
+{
+	uint64_t v;
+	char why[POLICY_ERR_MAX];
+	if (!parse(arg, &v)) {
+		snprintf(err, errlen, "%s: expected %s, got '%s'", flag, expect,
+			 arg);
+		return -1;
+	}
+	if (apply_limit(p, from_file, which, v, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "%s: %.500s", flag, why);
+		return -1;
+	}
+	return 0;
+}
+
+static int apply_limit_flags(const struct run_opts *o, struct policy *p,
+			     char *err, size_t errlen)
+{
+	bool file = o->policy_path != NULL;
+	if (o->memory &&
+	    limit_flag(p, file, "--memory", o->memory, parse_uint, "MiB",
+		       POLICY_LIMIT_MEMORY_MIB, err, errlen) < 0)
+		return -1;
+	if (!o->timeout)
+		return 0;
+	if (limit_flag(p, file, "--timeout", o->timeout, parse_seconds_ms,
+		       "seconds greater than 0", POLICY_LIMIT_TIMEOUT_MS, err,
+		       errlen) < 0)
+		return -1;
+	/* The operator's own longer run also gets the CPU time for it. */
+	uint64_t s = (p->limits.timeout_ms + 999) / 1000;
+	if (!file && s > p->limits.cpu_s)
+		p->limits.cpu_s = s;
+	return 0;
+}
+
+/* IMAGE:GUESTPATH[:rw|:ro]; the guest path is the last ":/..." part. */
+static int apply_drive(struct policy *p, const char *arg, char *err,
+		       size_t errlen)
+{
+	char *s = strdup(arg);
+	if (!s) {
+		snprintf(err, errlen, "--drive: out of memory");
+		return -1;
+	}
+	bool writable = false;
+	size_t n = strlen(s);
+	if (n > 3 && (strcmp(s + n - 3, ":rw") == 0 ||
+		      strcmp(s + n - 3, ":ro") == 0)) {
+		writable = s[n - 1] == 'w';
+		s[n - 3] = '\0';
+	}
+	char *mount = NULL;
+	for (char *q = strstr(s, ":/"); q; q = strstr(q + 1, ":/"))
+		mount = q;
+	int rc = -1;
+	if (!mount || mount == s)
+		snprintf(err, errlen,
+			 "--drive: expected IMAGE:GUESTPATH[:rw] with an "
+			 "absolute GUESTPATH, got '%s'",
+			 arg);
+	else {
+		*mount++ = '\0';
+		rc = policy_add_drive(p, s, mount, writable, err, errlen);
+	}
+	free(s);
+	return rc;
+}
+
+static int apply_env(struct policy *p, const char *kv, char *err,
+		     size_t errlen)
+{
+	const char *eq = strchr(kv, '=');
+	if (!eq || eq == kv) {
+		snprintf(err, errlen, "--env: expected NAME=VALUE, got '%s'",
+			 kv);
+		return -1;
+	}
+	char name[POLICY_ENV_NAME_MAX + 2];
+	snprintf(name, sizeof(name), "%.*s", (int)(eq - kv), kv);
+	return policy_add_env(p, name, eq + 1, err, errlen);
+}
+
+/* Grants are the operator's own without a policy file; under one they
+ * would widen it. */
+static int apply_grant_flags(const struct run_opts *o, struct policy *p,
+			     char *err, size_t errlen)
+{
+	if (o->policy_path && (o->nenv || o->ndrives)) {
+		snprintf(err, errlen,
+			 "%s: would widen the policy %s: grant it there "
+			 "(%s) instead",
+			 o->nenv ? "--env" : "--drive", o->policy_path,
+			 o->nenv ? "env.set" : "drives");
+		return -1;
+	}
+	for (size_t i = 0; i < o->ndrives; i++)
+		if (apply_drive(p, o->drives[i], err, errlen) < 0)
+			return -1;
+	for (size_t i = 0; i < o->nenv; i++)
+		if (apply_env(p, o->env[i], err, errlen) < 0)
+			return -1;
+	return 0;
+}
+
+/* The effective policy: the file (or the default) with the flags applied.
+ * 0, or -1 with the reason in err. */
+static int build_policy(const struct run_opts *o, struct policy *p,
+			char *err, size_t errlen)
+{
+	if (o->policy_path) {
+		if (policy_load(o->policy_path, p, err, errlen) < 0)
+			return -1;
+	} else {
+		policy_default(p);
+	}
+	return apply_limit_flags(o, p, err, errlen) < 0 ||
+			       apply_grant_flags(o, p, err, errlen) < 0
+		   ? -1
+		   : 0;
 }
 
 /*
@@ -226,8 +345,8 @@ static void report_vm(struct run_report *rep, const struct vmm_result *r,
 		break;
 	}
 	case VMM_TIMED_OUT:
-		report(rep, EXIT_TIMEOUT, "timeout",
-		       "%s: wall-clock limit reached", prog);
+		report(rep, EXIT_TIMEOUT, "timeout", "%s: %s", prog,
+		       r->message[0] ? r->message : "wall-clock limit reached");
 		break;
 	case VMM_EXEC_FAILED:
 		report(rep, EXIT_CANNOT_EXECUTE, "cannot_execute", "%s: %s",
@@ -250,45 +369,203 @@ static int open_kvm(struct run_report *rep)
 	return fd;
 }
 
-static void run_vm(const struct run_opts *o, int job_fd,
-		   struct vmm_result *res, struct run_report *rep)
+/* What the VM gets from the host, opened here by the supervisor. */
+struct host_side {
+	int kvm;
+	int stream[3];
+	struct vmm_drive drives[POLICY_MAX_DRIVES];
+	unsigned ndrives;
+	char **envp; /* NULL-terminated, each malloc'd */
+	size_t nenv;
+};
+
+static void host_release(struct host_side *h)
+{
+	if (h->kvm >= 0)
+		close(h->kvm);
+	for (int i = 0; i < 3; i++)
+		if (h->stream[i] >= 0)
+			close(h->stream[i]);
+	for (unsigned i = 0; i < h->ndrives; i++)
+		close(h->drives[i].fd);
+	for (size_t i = 0; i < h->nenv; i++)
+		free(h->envp[i]);
+	free(h->envp);
+}
+
+static int add_env_string(struct host_side *h, const char *name,
+			  const char *value)
+{
+	char *kv;
+	if (asprintf(&kv, "%s=%s", name, value) < 0)
+		return -1;
+	if (!push(&h->envp, &h->nenv, kv)) {
+		free(kv);
+		return -1;
+	}
+	return 0;
+}
+
+/* env.pass names the host's variables the job sees (if set); env.set
+ * adds fixed ones. Nothing else crosses. */
+static int build_env(const struct policy *p, struct host_side *h,
+		     struct run_report *rep)
+{
+	for (size_t i = 0; i < p->env.npass; i++) {
+		const char *v = getenv(p->env.pass[i]);
+		if (v && add_env_string(h, p->env.pass[i], v) < 0)
+			goto oom;
+	}
+	for (size_t i = 0; i < p->env.nset; i++)
+		if (add_env_string(h, p->env.set[i].name, p->env.set[i].value) <
+		    0)
+			goto oom;
+	return 0;
+oom:
+	report(rep, EXIT_AIRLOCK_ERROR, "error", "environment: out of memory");
+	return -1;
+}
+
+static int open_drives(const struct policy *p, struct host_side *h,
+		       struct run_report *rep)
+{
+	for (size_t i = 0; i < p->ndrives; i++) {
+		const struct policy_drive *d = &p->drives[i];
+		int fd = open(d->image, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		struct stat st;
+		if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
+			close(fd);
+			fd = -1;
+			errno = EINVAL;
+		}
+		if (fd < 0) {
+			report(rep, EXIT_AIRLOCK_ERROR, "error",
+			       "drives[%zu].image: %s: %s", i, d->image,
+			       errno == EINVAL ? "not a regular file"
+					       : strerror(errno));
+			return -1;
+		}
+		h->drives[h->ndrives++] = (struct vmm_drive){
+		    .fd = fd, .mount = d->mount, .writable = d->writable};
+	}
+	return 0;
+}
+
+static int open_streams(struct host_side *h, struct run_report *rep)
+{
+	for (int i = 0; i < 3; i++) {
+		h->stream[i] = private_stream(i);
+		if (h->stream[i] < 0) {
+			report(rep, EXIT_AIRLOCK_ERROR, "error",
+			       "standard streams: %s (run airlock with stdin, "
+			       "stdout and stderr open)",
+			       strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void refused_syscalls(const struct policy *p, struct vmm_config *cfg)
+{
+	bool allow = p->syscalls.mode == POLICY_SYSCALLS_ALLOW;
+	memset(cfg->syscall_refused, allow ? 0xff : 0,
+	       sizeof(cfg->syscall_refused));
+	for (size_t i = 0; i < p->syscalls.count; i++) {
+		unsigned nr = (unsigned)p->syscalls.list[i].nr;
+		if (nr >= AL_SYSCALL_NR_MAX)
+			continue; /* beyond the guest's table: always ENOSYS */
+		uint64_t bit = 1ull << (nr % 64);
+		if (allow)
+			cfg->syscall_refused[nr / 64] &= ~bit;
+		else
+			cfg->syscall_refused[nr / 64] |= bit;
+	}
+	cfg->syscall_action = p->syscalls.action == POLICY_ACTION_KILL
+				  ? AL_SYSCALL_KILL
+				  : AL_SYSCALL_ERRNO;
+}
+
+static struct jail_config jail_limits_of(const struct policy *p, bool verbose)
+{
+	return (struct jail_config){
+	    .memory_max = p->jail.cgroup_memory_max_mib << 20,
+	    .pids_max = (unsigned)p->jail.cgroup_pids_max,
+	    .cpu_max_percent = (unsigned)p->jail.cgroup_cpu_max_percent,
+	    .require_cgroup = p->jail.require_cgroup,
+	    .cpu_seconds = p->limits.cpu_s,
+	    .uid = p->jail.uid,
+	    .gid = p->jail.gid,
+	    .verbose = verbose,
+	};
+}
+
+static void run_vm(const struct run_opts *o, const struct policy *p,
+		   int job_fd, struct vmm_result *res, struct run_report *rep)
 {
 	static char *const no_env[] = {NULL};
 	char jail_err[JAIL_MSG_MAX];
-	int kvm = open_kvm(rep);
-	if (kvm < 0)
-		return;
-	struct vmm_config cfg = {
-		.kvm_fd = kvm,
-		.mem_mib = o->mem_mib,
-		.kernel = airlock_kernel_start,
-		.kernel_len = (size_t)(airlock_kernel_end - airlock_kernel_start),
-		.job_fd = job_fd,
-		.job_name = o->argv[0],
-		.argv = o->argv,
-		.envp = o->env ? o->env : no_env,
-		.stdin_fd = private_stream(0),
-		.stdout_fd = private_stream(1),
-		.stderr_fd = private_stream(2),
-		.timeout_ms = o->timeout_ms,
-		.verbose = o->verbose,
-	};
-	if (cfg.stdin_fd < 0 || cfg.stdout_fd < 0 || cfg.stderr_fd < 0)
-		report(rep, EXIT_AIRLOCK_ERROR, "error",
-		       "standard streams: %s (run airlock with stdin, stdout "
-		       "and stderr open)",
-		       strerror(errno));
-	else if (supervise_vm(&cfg, res, jail_err, sizeof(jail_err)) != 0)
-		report(rep, EXIT_AIRLOCK_ERROR, "error", "%s", jail_err);
-	else
-		report_vm(rep, res, o->argv[0]);
-	for (int i = 0; i < 3; i++) {
-		int fd = i == 0 ? cfg.stdin_fd : i == 1 ? cfg.stdout_fd
-							 : cfg.stderr_fd;
-		if (fd >= 0)
-			close(fd);
+	struct host_side h = {.kvm = -1, .stream = {-1, -1, -1}};
+	if (open_streams(&h, rep) == 0 && build_env(p, &h, rep) == 0 &&
+	    open_drives(p, &h, rep) == 0 && (h.kvm = open_kvm(rep)) >= 0) {
+		struct vmm_config cfg = {
+		    .kvm_fd = h.kvm,
+		    .mem_mib = (uint32_t)p->vm.memory_mib,
+		    .kernel = airlock_kernel_start,
+		    .kernel_len =
+			(size_t)(airlock_kernel_end - airlock_kernel_start),
+		    .job_fd = job_fd,
+		    .job_name = o->argv[0],
+		    .argv = o->argv,
+		    .envp = h.envp ? h.envp : no_env,
+		    .stdin_fd = h.stream[0],
+		    .stdout_fd = h.stream[1],
+		    .stderr_fd = h.stream[2],
+		    .timeout_ms = p->limits.timeout_ms,
+		    .verbose = o->verbose,
+		    .drives = h.drives,
+		    .ndrives = h.ndrives,
+		    .stream_caps = true,
+		    .stdin_max = p->limits.stdin_bytes,
+		    .stdout_max = p->limits.stdout_bytes,
+		    .stderr_max = p->limits.stderr_bytes,
+		};
+		refused_syscalls(p, &cfg);
+		struct jail_config limits = jail_limits_of(p, o->verbose);
+		if (supervise_vm(&cfg, &limits, res, jail_err,
+				 sizeof(jail_err)) != 0)
+			report(rep, EXIT_AIRLOCK_ERROR, "error", "%s", jail_err);
+		else
+			report_vm(rep, res, o->argv[0]);
 	}
-	close(kvm);
+	host_release(&h);
+}
+
+static void free_opts(struct run_opts *o)
+{
+	free(o->env);
+	free(o->drives);
+}
+
+/* Checks the job binary, then runs it. */
+static void run_job(const struct run_opts *o, const struct policy *p,
+		    struct vmm_result *res, struct run_report *rep)
+{
+	int job_fd = open_job(o->argv[0], rep);
+	if (job_fd < 0)
+		return;
+	struct vmm_job_image img;
+	char why[512];
+	enum vmm_job_check chk =
+	    vmm_check_job(job_fd, o->argv[0], p->vm.memory_mib << 20, &img, why,
+			  sizeof(why));
+	if (chk == VMM_JOB_OK)
+		run_vm(o, p, job_fd, res, rep);
+	else if (chk == VMM_JOB_NOT_EXECUTABLE)
+		report(rep, EXIT_CANNOT_EXECUTE, "cannot_execute", "%s", why);
+	else
+		report(rep, EXIT_AIRLOCK_ERROR, "error", "%s", why);
+	close(job_fd);
 }
 
 int cmd_run(int argc, char **argv)
@@ -297,7 +574,7 @@ int cmd_run(int argc, char **argv)
 	struct run_opts o;
 	int rc = parse_run_opts(argc, argv, &o);
 	if (rc) {
-		free(o.env);
+		free_opts(&o);
 		return rc;
 	}
 	/* A reader that goes away must not kill the supervisor. */
@@ -307,26 +584,10 @@ int cmd_run(int argc, char **argv)
 				 .status = "error"};
 	struct vmm_result res;
 	memset(&res, 0, sizeof(res));
-	int job_fd = open_job(o.argv[0], &rep);
-	if (job_fd >= 0) {
-		struct vmm_job_image img;
-		char why[512];
-		enum vmm_job_check chk =
-			vmm_check_job(job_fd, o.argv[0],
-				      (uint64_t)o.mem_mib << 20, &img, why,
-				      sizeof(why));
-		if (chk == VMM_JOB_OK)
-			run_vm(&o, job_fd, &res, &rep);
-		else
-			report(&rep,
-			       chk == VMM_JOB_NOT_EXECUTABLE
-				       ? EXIT_CANNOT_EXECUTE
-				       : EXIT_AIRLOCK_ERROR,
-			       chk == VMM_JOB_NOT_EXECUTABLE ? "cannot_execute"
-							     : "error",
-			       "%s", why);
-		close(job_fd);
-	}
+	struct policy pol;
+	if (build_policy(&o, &pol, rep.reason, sizeof(rep.reason)) == 0)
+		run_job(&o, &pol, &res, &rep);
+	policy_free(&pol);
 	rep.total_us = now_us() - t0;
 	if (rep.reason[0] && rep.exit_status != 0 &&
 	    strcmp(rep.status, "exited") != 0)
@@ -337,6 +598,6 @@ int cmd_run(int argc, char **argv)
 		if (rep.exit_status == 0)
 			rep.exit_status = EXIT_AIRLOCK_ERROR;
 	}
-	free(o.env);
+	free_opts(&o);
 	return rep.exit_status;
 }

@@ -21,16 +21,16 @@
 #include "runner/runner.h"
 #include "runner/supervise.h"
 
-/* Descriptor numbers in the child (the order of keep[] below). */
+/* Descriptor numbers in the child (the order of keep[] below); the drive
+ * images follow from CHILD_NFDS on. */
 enum { CHILD_STDIN, CHILD_STDOUT, CHILD_STDERR, CHILD_KVM, CHILD_JOB,
        CHILD_REPORT, CHILD_NFDS };
+_Static_assert(CHILD_NFDS + AL_DRIVES_MAX < JAIL_MAX_FDS,
+	       "every drive fits the jail's descriptor list");
 
 /* The VMM ends the run itself at the deadline and flushes output; this much
  * later the supervisor stops waiting and kills it. */
 #define GRACE_MS 2000
-/* Beyond any VM's memory: the VMM's own heap, page tables, libraries. */
-#define MEMORY_SLACK (256ull << 20)
-#define PIDS_MAX 4
 #define MAX_US (1000000ull * 3600 * 24 * 365)
 
 static uint64_t mono_ms(void)
@@ -70,11 +70,30 @@ static bool writes_files(const struct vmm_config *cfg)
 	       (fstat(cfg->stderr_fd, &st) == 0 && S_ISREG(st.st_mode));
 }
 
+/* The VMM's seccomp allowlist: the run loop's ioctls, and write(2) only
+ * for messages on stderr and the report. */
+static struct jail_seccomp child_seccomp(bool fsize)
+{
+	static const int write_fds[] = {CHILD_STDERR, CHILD_REPORT};
+	return (struct jail_seccomp){
+	    .ioctls = vmm_run_ioctls,
+	    .nioctls = vmm_run_ioctls_n,
+	    .write_fds = write_fds,
+	    .nwrite_fds = sizeof(write_fds) / sizeof(*write_fds),
+	    .fsize_zero = fsize,
+	};
+}
+
+int supervise_show_seccomp(FILE *out)
+{
+	struct jail_seccomp sc = child_seccomp(true);
+	return jail_seccomp_export(out, &sc);
+}
+
 static __attribute__((noreturn)) void child_run(const struct vmm_config *in,
 						 enum jail_side side,
 						 const char *why, bool fsize)
 {
-	static const int write_fds[] = {CHILD_STDERR, CHILD_REPORT};
 	struct vmm_result res;
 
 	memset(&res, 0, sizeof(res));
@@ -82,14 +101,14 @@ static __attribute__((noreturn)) void child_run(const struct vmm_config *in,
 		res.outcome = VMM_ERROR;
 		snprintf(res.message, sizeof(res.message), "%s", why);
 	} else {
-		struct jail_seccomp sc = {
-		    .ioctls = vmm_run_ioctls,
-		    .nioctls = vmm_run_ioctls_n,
-		    .write_fds = write_fds,
-		    .nwrite_fds = 2,
-		    .fsize_zero = fsize,
-		};
+		struct jail_seccomp sc = child_seccomp(fsize);
+		struct vmm_drive drives[AL_DRIVES_MAX];
 		struct vmm_config cfg = *in;
+		for (unsigned i = 0; i < in->ndrives; i++) {
+			drives[i] = in->drives[i];
+			drives[i].fd = CHILD_NFDS + (int)i;
+		}
+		cfg.drives = drives;
 		cfg.stdin_fd = CHILD_STDIN;
 		cfg.stdout_fd = CHILD_STDOUT;
 		cfg.stderr_fd = CHILD_STDERR;
@@ -243,7 +262,11 @@ static void death_report(int ws, bool killed, struct vmm_result *res)
 		return;
 	}
 	res->outcome = VMM_ERROR;
-	if (WIFSIGNALED(ws) && WTERMSIG(ws) == SIGSYS)
+	if (WIFSIGNALED(ws) && WTERMSIG(ws) == SIGXCPU) {
+		res->outcome = VMM_TIMED_OUT;
+		snprintf(res->message, sizeof(res->message),
+			 "CPU-time limit (limits.cpu_s) reached");
+	} else if (WIFSIGNALED(ws) && WTERMSIG(ws) == SIGSYS)
 		snprintf(res->message, sizeof(res->message),
 			 "the VMM process was killed by SIGSYS: it made a "
 			 "system call outside its seccomp allowlist (an "
@@ -262,24 +285,28 @@ static void death_report(int ws, bool killed, struct vmm_result *res)
 			 WIFEXITED(ws) ? WEXITSTATUS(ws) : -1);
 }
 
-int supervise_vm(const struct vmm_config *cfg, struct vmm_result *res,
+int supervise_vm(const struct vmm_config *cfg,
+		 const struct jail_config *limits, struct vmm_result *res,
 		 char *err, size_t errlen)
 {
+	if (cfg->ndrives > AL_DRIVES_MAX) {
+		snprintf(err, errlen, "more than %u drives", AL_DRIVES_MAX);
+		return -1;
+	}
+	int keep[JAIL_MAX_FDS] = {cfg->stdin_fd, cfg->stdout_fd,
+				  cfg->stderr_fd, cfg->kvm_fd, cfg->job_fd};
+	for (unsigned i = 0; i < cfg->ndrives; i++)
+		keep[CHILD_NFDS + i] = cfg->drives[i].fd;
+	struct jail_config jc = *limits;
+	jc.keep_fds = keep;
+	jc.nkeep = CHILD_NFDS + cfg->ndrives;
+	jc.verbose = cfg->verbose;
 	int rp[2];
 	if (pipe2(rp, O_CLOEXEC) < 0) {
 		snprintf(err, errlen, "jail: pipe2: %s", strerror(errno));
 		return -1;
 	}
-	const int keep[CHILD_NFDS] = {cfg->stdin_fd, cfg->stdout_fd,
-				      cfg->stderr_fd, cfg->kvm_fd,
-				      cfg->job_fd, rp[1]};
-	struct jail_config jc = {
-	    .keep_fds = keep,
-	    .nkeep = CHILD_NFDS,
-	    .memory_max = ((uint64_t)cfg->mem_mib << 20) + MEMORY_SLACK,
-	    .pids_max = PIDS_MAX,
-	    .verbose = cfg->verbose,
-	};
+	keep[CHILD_REPORT] = rp[1];
 	bool fsize = !writes_files(cfg);
 	uint64_t deadline = mono_ms() + cfg->timeout_ms + GRACE_MS;
 	struct jail j;

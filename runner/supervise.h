@@ -6,18 +6,25 @@
 #define AIRLOCK_RUNNER_SUPERVISE_H
 
 #include <stddef.h>
+#include <stdio.h>
 
+#include "jail/jail.h"
 #include "vmm/vmm.h"
 
 /*
- * Runs cfg in a jailed child (see jail/jail.h) and fills res from the
+ * Runs cfg in a jailed child (see jail/jail.h) with the limits, ids and
+ * cgroup settings of *limits (its descriptor list is ignored) and fills res from the
  * child's report, every field checked. Enforces cfg->timeout_ms itself too:
  * a child that overstays it is killed and the run reported as timed out.
  * Returns 0 (res filled, whatever the job did), or -1 when the jail could
  * not be set up: err then names the syscall and what to do (exit 125).
  */
-int supervise_vm(const struct vmm_config *cfg, struct vmm_result *res,
+int supervise_vm(const struct vmm_config *cfg,
+		 const struct jail_config *limits, struct vmm_result *res,
 		 char *err, size_t errlen);
+
+/* Prints the VMM's seccomp filter in readable form. 0 or -1. */
+int supervise_show_seccomp(FILE *out);
 
 /*
  * Turns raw report bytes from the child into res. Anything out of range

@@ -276,3 +276,13 @@ int control_build_job(char *const *argv, char *const *envp,
 	*len = total;
 	return 0;
 }
+
+void control_job_policy(uint8_t *msg, const struct vmm_config *cfg)
+{
+	struct al_job *j = (struct al_job *)(msg + sizeof(struct al_msg_hdr));
+	memcpy(j->syscall_refused, cfg->syscall_refused,
+	       sizeof(j->syscall_refused));
+	j->syscall_action = cfg->syscall_action == AL_SYSCALL_KILL
+				? AL_SYSCALL_KILL
+				: AL_SYSCALL_ERRNO;
+}

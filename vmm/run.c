@@ -249,6 +249,7 @@ static void send_job(struct run *r)
 		finish(r, VMM_ERROR, "%s", err);
 		return;
 	}
+	control_job_policy(msg, cfg);
 	vsock_send_control(&r->vs, msg, len);
 	r->ctl.state = CTL_RUNNING;
 	r->t_job = vmm_now_ns();
@@ -563,6 +564,9 @@ static int boot_vm(struct run *r, char *err)
 	    .in_stats = &r->res->in,
 	    .out_stats = &r->res->out,
 	    .err_stats = &r->res->err,
+	    .in_max = cfg->stream_caps ? cfg->stdin_max : UINT64_MAX,
+	    .out_max = cfg->stream_caps ? cfg->stdout_max : UINT64_MAX,
+	    .err_max = cfg->stream_caps ? cfg->stderr_max : UINT64_MAX,
 	};
 	vsock_init(&r->vs, &r->gm, AL_MMIO_GPA, &r->ctl, &vf);
 	r->vs_ready = true;

@@ -61,8 +61,10 @@ struct vmm_config {
 	bool verbose;              /* name unimplemented syscalls on stderr */
 	const struct vmm_drive *drives; /* at most AL_DRIVES_MAX */
 	unsigned ndrives;
-	/* Bytes each stream may carry; output past the cap is dropped and
-	 * reported truncated, stdin past it reads as end of file. 0: none. */
+	/* With stream_caps, the bytes each stream may carry: output past the
+	 * cap is dropped (the job goes on) and reported truncated, stdin past
+	 * it reads as end of file. Without, streams are unbounded. */
+	bool stream_caps;
 	uint64_t stdin_max, stdout_max, stderr_max;
 	/* Guest syscalls refused (bit n of word n / 64), and how. */
 	uint64_t syscall_refused[AL_SYSCALL_NR_MAX / 64];

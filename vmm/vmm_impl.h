@@ -281,6 +281,9 @@ int control_build_job(char *const *argv, char *const *envp,
 		      const struct vmm_job_image *img, uint32_t hdr_len,
 		      uint64_t stack_bytes, uint8_t **msg, size_t *len,
 		      char *err);
+/* Adds the guest's part of the policy (refused syscalls) to a JOB message
+ * control_build_job made. */
+void control_job_policy(uint8_t *msg, const struct vmm_config *cfg);
 
 /* ---- vsock.c ---- */
 
@@ -303,6 +306,7 @@ struct vs_stream {
 	bool eof;     /* stdin: nothing more to read */
 	bool blocked; /* stdin: read would block in this pass */
 	struct vmm_stream_stats *stats;
+	uint64_t room; /* bytes the policy still lets through this stream */
 	uint8_t *buf; /* output not yet written, ring of AL_HOST_STREAM_BUF */
 	uint32_t buf_head, buf_len;
 	uint8_t *out; /* control: message bytes to send to the guest */
@@ -327,6 +331,7 @@ struct pollfd;
 struct vsock_fds {
 	int in, out, err;
 	struct vmm_stream_stats *in_stats, *out_stats, *err_stats;
+	uint64_t in_max, out_max, err_max; /* bytes each stream may carry */
 };
 
 void vsock_init(struct vsock *vs, const struct guest_mem *gm, uint64_t gpa,

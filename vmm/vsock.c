@@ -120,6 +120,18 @@ static int output(struct vsock *vs, struct vs_stream *s, const struct iovec *v,
 		s->fwd_cnt += len; /* nobody to give it to */
 		return 0;
 	}
+	if (len > s->room) {
+		/* Past the policy's cap: pass what fits, drop the rest and
+		 * everything after it; the job itself goes on. */
+		struct iovec fit[VQ_MAX_SIZE];
+		uint32_t keep = (uint32_t)s->room;
+		unsigned m = iov_slice(v, n, 0, keep, fit, VQ_MAX_SIZE);
+		int rc = output(vs, s, fit, m, keep);
+		s->stats->truncated = true;
+		s->fwd_cnt += len - keep;
+		return rc;
+	}
+	s->room -= len;
 	/* Straight from guest memory, unless older bytes wait in line. */
 	if (s->buf_len == 0) {
 		ssize_t w = writev(s->fd, v, (int)n);
@@ -456,13 +468,15 @@ static int stream_data(struct vsock *vs, struct vs_stream *s, int idx,
 	if (idx != VS_STDIN || !stdin_readable(s))
 		return 0;
 	struct iovec dst[VQ_MAX_SIZE];
-	unsigned m =
-	    iov_slice(w, nw, HDR_SIZE, min3(room, credit, AL_VSOCK_MAX_PAYLOAD),
-		      dst, VQ_MAX_SIZE);
+	uint32_t want = min3(room, credit, AL_VSOCK_MAX_PAYLOAD);
+	if (want > s->room)
+		want = (uint32_t)s->room;
+	unsigned m = iov_slice(w, nw, HDR_SIZE, want, dst, VQ_MAX_SIZE);
 	/* Straight into the buffer the guest posted, no more than it
-	 * granted. */
-	ssize_t r = readv(s->fd, dst, (int)m);
+	 * granted. Past the policy's cap, input ends. */
+	ssize_t r = want ? readv(s->fd, dst, (int)m) : 0;
 	if (r > 0) {
+		s->room -= (uint64_t)r;
 		s->tx_cnt += (uint32_t)r;
 		s->stats->bytes += (uint64_t)r;
 		make_hdr(s, h, VIRTIO_VSOCK_OP_RW, (uint32_t)r);
@@ -684,10 +698,13 @@ void vsock_init(struct vsock *vs, const struct guest_mem *gm, uint64_t gpa,
 	int fd[VS_NSTREAMS] = {-1, fds->in, fds->out, fds->err};
 	struct vmm_stream_stats *st[VS_NSTREAMS] = {
 	    &vs->ctl_stats, fds->in_stats, fds->out_stats, fds->err_stats};
+	uint64_t room[VS_NSTREAMS] = {UINT64_MAX, fds->in_max, fds->out_max,
+				      fds->err_max};
 	for (int i = 0; i < VS_NSTREAMS; i++) {
 		vs->s[i].host_port = stream_ports[i];
 		vs->s[i].fd = fd[i];
 		vs->s[i].stats = st[i];
+		vs->s[i].room = room[i];
 	}
 	/* No stdin at all reads as empty. */
 	vs->s[VS_STDIN].eof = fds->in < 0;

@@ -27,6 +27,8 @@ static struct guest_mem gm;
 static struct vmm_control ctl;
 static struct vsock *vs;
 static struct vmm_stream_stats st_in, st_out, st_err;
+/* Stream caps for the next setup(); tests that want one set it first. */
+static uint64_t cap_out = UINT64_MAX;
 static struct fq q[3];
 static char err[VMM_ERR_MAX];
 static int in_pipe[2] = {-1, -1}, out_pipe[2] = {-1, -1},
@@ -113,7 +115,8 @@ static void setup(void)
 	control_init(&ctl, false);
 	vs = calloc(1, sizeof(*vs));
 	struct vsock_fds f = {in_pipe[0], out_pipe[1], err_pipe[1],
-			      &st_in,	  &st_out,     &st_err};
+			      &st_in,	  &st_out,     &st_err,
+			      UINT64_MAX, cap_out,     UINT64_MAX};
 	vsock_init(vs, &gm, AL_MMIO_GPA, &ctl, &f);
 	driver_init();
 }
@@ -432,6 +435,37 @@ Test(vmm_vsock, stdout_reaches_pipe_byte_exact)
 	cr_assert_arr_eq(got, data, sizeof(data));
 	cr_assert_eq(st_out.bytes, sizeof(data));
 	cr_assert_not(st_out.truncated);
+}
+
+static void cap_stdout_at_100000(void)
+{
+	cap_out = 100000;
+	setup();
+}
+
+/* The policy's stdout_bytes: the first bytes pass exactly, the rest is
+ * dropped without ending the job (no RST), and the stream says truncated. */
+Test(vmm_vsock, stdout_cap_passes_exactly_the_cap,
+     .init = cap_stdout_at_100000)
+{
+	static uint8_t data[3 * 60000], got[sizeof(data)];
+	fill_pattern(data, sizeof(data), 3);
+	fcntl(out_pipe[1], F_SETPIPE_SZ, 1 << 20);
+	connect(AL_PORT_STDOUT, 0);
+	rx_post(4096);
+	for (int i = 0; i < 3; i++) {
+		struct virtio_vsock_hdr h =
+		    mkhdr(AL_PORT_STDOUT, VIRTIO_VSOCK_OP_RW, 60000, 0, 0);
+		cr_assert_eq(tx(&h, data + i * 60000, 60000), 0, "%s",
+			     vs->vdev.err);
+	}
+	cr_assert_eq(drain(out_pipe[0], got, sizeof(got)), 100000);
+	cr_assert_arr_eq(got, data, 100000);
+	cr_assert_eq(st_out.bytes, 100000);
+	cr_assert(st_out.truncated);
+	struct virtio_vsock_hdr r;
+	while (rx_get(&r, NULL, 0))
+		cr_assert_neq(r.op, VIRTIO_VSOCK_OP_RST);
 }
 
 Test(vmm_vsock, stdout_buffers_when_pipe_is_full_and_updates_credit)
