@@ -49,7 +49,7 @@ INTEG_SRC := $(wildcard tests/integration/*.c)
 JOB_SRC := $(wildcard tests/jobs/*.c)
 JOBS := $(foreach j,$(JOB_SRC:tests/jobs/%.c=%),$(BUILD)/jobs/$(j).musl $(BUILD)/jobs/$(j).glibc)
 
-.PHONY: all deps test check unit integration asan-test demo bench fuzz clean format
+.PHONY: all deps test check unit integration integration-user asan-test demo bench fuzz clean format
 all: $(BUILD)/airlock
 
 deps:
@@ -77,6 +77,15 @@ $(BUILD)/obj/kernel_blob.o: runner/kernel_blob.S $(BUILD)/guestkernel.elf
 $(BUILD)/airlock: $(BUILD)/obj/runner/main.o $(LIB_OBJ)
 	$(CC) $(HOST_LDFLAGS) $^ $(HOST_LDLIBS) -o $@
 
+# The same with test hooks (runner/supervise.c), never installed or shipped.
+$(BUILD)/obj/runner/supervise-hooks.o: runner/supervise.c
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -DAIRLOCK_TEST_HOOKS -MMD -MP -c $< -o $@
+
+$(BUILD)/airlock-testhooks: $(BUILD)/obj/runner/main.o \
+		$(filter-out %/supervise.o,$(LIB_OBJ)) $(BUILD)/obj/runner/supervise-hooks.o
+	$(CC) $(HOST_LDFLAGS) $^ $(HOST_LDLIBS) -o $@
+
 # Tests -----------------------------------------------------------------
 $(BUILD)/tests/unit: $(UNIT_SRC:%.c=$(BUILD)/obj/%.o) $(LIB_OBJ) $(GK_HOST_OBJ)
 	@mkdir -p $(dir $@)
@@ -102,7 +111,8 @@ $(BUILD)/jobs/hello.pie: tests/jobs/hello.c
 	@mkdir -p $(dir $@)
 	gcc -static-pie -O1 -o $@ $<
 
-TEST_BINS := $(BUILD)/airlock $(BUILD)/tests/unit $(BUILD)/tests/integration \
+TEST_BINS := $(BUILD)/airlock $(BUILD)/airlock-testhooks \
+	$(BUILD)/tests/unit $(BUILD)/tests/integration \
 	$(BUILD)/tests/bench \
 	$(JOBS) $(BUILD)/jobs/hello.dyn $(BUILD)/jobs/hello.pie
 
@@ -116,9 +126,18 @@ unit: $(TEST_BINS)
 integration: $(TEST_BINS)
 	WITH_KVM_TIMEOUT=$${WITH_KVM_TIMEOUT:-1200} \
 	./scripts/with-kvm env AIRLOCK=$(BUILD)/airlock JOBS=$(BUILD)/jobs \
+		AIRLOCK_TESTHOOKS=$(BUILD)/airlock-testhooks \
 		$(BUILD)/tests/integration --jobs 2 2>&1 | tee -a $(BUILD)/test.log
 
-check: unit integration
+# The jail and a few runs again as an ordinary user in group kvm.
+integration-user: $(TEST_BINS)
+	WITH_KVM_TIMEOUT=$${WITH_KVM_TIMEOUT:-1200} \
+	./scripts/with-kvm env AIRLOCK=$(BUILD)/airlock JOBS=$(BUILD)/jobs \
+		AIRLOCK_TESTHOOKS=$(BUILD)/airlock-testhooks \
+		tests/integration/as-user $(BUILD)/tests/integration \
+		--filter '@(jail|policy)/*' --jobs 2 2>&1 | tee -a $(BUILD)/test.log
+
+check: unit integration integration-user
 
 asan-test:
 	$(MAKE) BUILD=build-asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" check

@@ -31,13 +31,16 @@ static json_t *stream_json(const struct vmm_stream_stats *s)
 			 "truncated", s->truncated);
 }
 
-static json_t *timings_json(const struct vmm_result *r, unsigned long long total)
+static json_t *timings_json(const struct vmm_result *r,
+			    const struct run_report *rep)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "create",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "jail",
+			 (json_int_t)rep->jail_us, "create",
 			 (json_int_t)r->create_us, "boot", (json_int_t)r->boot_us,
 			 "job_load", (json_int_t)r->load_us, "run",
 			 (json_int_t)r->run_us, "teardown",
-			 (json_int_t)r->teardown_us, "total", (json_int_t)total);
+			 (json_int_t)r->teardown_us, "total",
+			 (json_int_t)rep->total_us);
 }
 
 static json_t *report_json(const struct run_report *rep)
@@ -57,7 +60,7 @@ static json_t *report_json(const struct run_report *rep)
 		"fault_rip", (json_int_t)r->fault_rip, "syscalls",
 		(json_int_t)r->syscalls, "stdin", stream_json(&r->in), "stdout",
 		stream_json(&r->out), "stderr", stream_json(&r->err),
-		"timings_us", timings_json(r, rep->total_us));
+		"timings_us", timings_json(r, rep));
 }
 
 int result_write(const char *path, const struct run_report *rep)

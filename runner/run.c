@@ -532,7 +532,7 @@ static void run_vm(const struct run_opts *o, const struct policy *p,
 		};
 		refused_syscalls(p, &cfg);
 		struct jail_config limits = jail_limits_of(p, o->verbose);
-		if (supervise_vm(&cfg, &limits, res, jail_err,
+		if (supervise_vm(&cfg, &limits, res, &rep->jail_us, jail_err,
 				 sizeof(jail_err)) != 0)
 			report(rep, EXIT_AIRLOCK_ERROR, "error", "%s", jail_err);
 		else

@@ -7,6 +7,7 @@
 #define AIRLOCK_RUNNER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "vmm/vmm.h"
 
@@ -31,6 +32,7 @@ struct run_report {
 	char reason[600];    /* one line for the user; empty on success */
 	const struct vmm_result *vm; /* NULL when no VM was started */
 	unsigned long long total_us;
+	uint64_t jail_us; /* the supervisor's cost of setting up the jail */
 };
 
 /* Writes the report as one JSON object to path. Returns 0 or -1 (errno). */

@@ -17,6 +17,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifdef AIRLOCK_TEST_HOOKS
+#include <seccomp.h>
+#include <stdlib.h>
+#endif
+
 #include "jail/jail.h"
 #include "runner/runner.h"
 #include "runner/supervise.h"
@@ -42,9 +47,26 @@ static uint64_t mono_ms(void)
 
 /* ---- the child ---- */
 
+#ifdef AIRLOCK_TEST_HOOKS
+/* Test builds only (build/airlock-testhooks): a VMM taken over right after
+ * lock-down, making the call $AIRLOCK_TEST_FORBIDDEN_SYSCALL names. */
+static void forbidden_syscall_hook(void)
+{
+	const char *name = getenv("AIRLOCK_TEST_FORBIDDEN_SYSCALL");
+	int nr = name ? seccomp_syscall_resolve_name(name) : __NR_SCMP_ERROR;
+	if (nr != __NR_SCMP_ERROR)
+		syscall(nr, 0, 0, 0, 0, 0, 0);
+}
+#endif
+
 static int lock_hook(void *arg, char *err)
 {
-	return jail_lock(arg, err, VMM_HOOK_ERR_MAX);
+	int rc = jail_lock(arg, err, VMM_HOOK_ERR_MAX);
+#ifdef AIRLOCK_TEST_HOOKS
+	if (rc == 0)
+		forbidden_syscall_hook();
+#endif
+	return rc;
 }
 
 static void send_report(const struct vmm_result *res)
@@ -287,8 +309,14 @@ static void death_report(int ws, bool killed, struct vmm_result *res)
 
 int supervise_vm(const struct vmm_config *cfg,
 		 const struct jail_config *limits, struct vmm_result *res,
-		 char *err, size_t errlen)
+		 uint64_t *jail_us, char *err, size_t errlen)
 {
+	*jail_us = 0;
+#ifdef AIRLOCK_TEST_HOOKS
+	/* For the benchmark of what the jail costs: the VMM in-process. */
+	if (getenv("AIRLOCK_TEST_NO_JAIL"))
+		return vmm_run(cfg, res) == 0 ? 0 : -1;
+#endif
 	if (cfg->ndrives > AL_DRIVES_MAX) {
 		snprintf(err, errlen, "more than %u drives", AL_DRIVES_MAX);
 		return -1;
@@ -313,6 +341,7 @@ int supervise_vm(const struct vmm_config *cfg,
 	enum jail_side side = jail_spawn(&jc, &j, err, errlen);
 	if (side == JAIL_CHILD || side == JAIL_CHILD_FAILED)
 		child_run(cfg, side, err, fsize);
+	*jail_us = j.setup_us;
 	close(rp[1]);
 	if (side == JAIL_ERROR) {
 		int ws;

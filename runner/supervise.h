@@ -6,6 +6,7 @@
 #define AIRLOCK_RUNNER_SUPERVISE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "jail/jail.h"
@@ -13,7 +14,8 @@
 
 /*
  * Runs cfg in a jailed child (see jail/jail.h) with the limits, ids and
- * cgroup settings of *limits (its descriptor list is ignored) and fills res from the
+ * cgroup settings of *limits (its descriptor list is ignored) and fills res
+ * (and *jail_us with what setting up the jail cost the supervisor) from the
  * child's report, every field checked. Enforces cfg->timeout_ms itself too:
  * a child that overstays it is killed and the run reported as timed out.
  * Returns 0 (res filled, whatever the job did), or -1 when the jail could
@@ -21,7 +23,7 @@
  */
 int supervise_vm(const struct vmm_config *cfg,
 		 const struct jail_config *limits, struct vmm_result *res,
-		 char *err, size_t errlen);
+		 uint64_t *jail_us, char *err, size_t errlen);
 
 /* Prints the VMM's seccomp filter in readable form. 0 or -1. */
 int supervise_show_seccomp(FILE *out);

@@ -197,11 +197,29 @@ Test(jail, vmm_has_no_privileges)
 	cr_expect_eq(finish(&l), 0);
 }
 
+/* Not dumpable: even its own uid cannot look inside it. */
+static void expect_hidden(pid_t vmm)
+{
+	static const char *const what[] = {"ns/user", "root", "fd"};
+	for (size_t i = 0; i < 3; i++) {
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%d/%s", (int)vmm, what[i]);
+		errno = 0;
+		cr_expect_eq(open(path, O_RDONLY | O_CLOEXEC), -1, "%s", path);
+		cr_expect_eq(errno, EACCES, "%s: %s", path, strerror(errno));
+	}
+}
+
 Test(jail, vmm_has_own_namespaces_root_and_few_fds)
 {
 	require_kvm();
 	struct live l;
 	start(&l, NULL);
+	if (geteuid() != 0) {
+		expect_hidden(l.vmm);
+		cr_expect_eq(finish(&l), 0);
+		return;
+	}
 	static const char *const ns[] = {"user", "mnt", "pid", "net",
 					 "ipc",  "uts", "cgroup"};
 	for (size_t i = 0; i < 7; i++) {
@@ -308,4 +326,30 @@ Test(jail, timeout_kills_and_cleans_up)
 	AIRLOCK(&o, "run", "--timeout", "1", "--", job("spin.musl"));
 	cr_expect_eq(o.status, 124, "status %d: %s", o.status, o.err);
 	outcome_free(&o);
+}
+
+/* The test build's hook makes the locked-down VMM call what a taken-over
+ * VMM would; the filter must kill it before the guest's first instruction
+ * and the supervisor must say so. */
+Test(jail, forbidden_syscall_after_lockdown_dies_by_sigsys)
+{
+	require_kvm();
+	const char *hooked = getenv("AIRLOCK_TESTHOOKS");
+	cr_assert_not_null(hooked, "AIRLOCK_TESTHOOKS is not set");
+	static const char *const calls[] = {"openat", "socket", "execve",
+					    "ptrace", "mount"};
+	for (size_t i = 0; i < sizeof(calls) / sizeof(*calls); i++) {
+		struct outcome o;
+		setenv("AIRLOCK_TEST_FORBIDDEN_SYSCALL", calls[i], 1);
+		run_cmd(&o, NULL, 0,
+			(const char *const[]){hooked, "run", job("hello.musl"),
+					      NULL});
+		cr_expect_eq(o.status, 125, "%s: status %d", calls[i],
+			     o.status);
+		cr_expect(strstr(o.err, "killed by SIGSYS"), "%s: %s",
+			  calls[i], o.err);
+		cr_expect_eq(o.out_len, 0, "%s: the guest ran", calls[i]);
+		outcome_free(&o);
+	}
+	unsetenv("AIRLOCK_TEST_FORBIDDEN_SYSCALL");
 }

@@ -47,10 +47,10 @@ Test(result, records_exit_bytes_and_phase_timings)
 	cr_expect(json_is_false(
 		json_object_get(json_object_get(j, "stdout"), "truncated")));
 	json_t *t = json_object_get(j, "timings_us");
-	const char *phases[] = {"create", "boot", "job_load", "run",
+	const char *phases[] = {"jail", "create", "boot", "job_load", "run",
 				"teardown"};
 	json_int_t sum = 0;
-	for (int i = 0; i < 5; i++) {
+	for (int i = 0; i < 6; i++) {
 		json_int_t v = int_at(t, phases[i]);
 		cr_expect_gt(v, 0, "phase %s took no time", phases[i]);
 		sum += v;

@@ -450,7 +450,7 @@ Test(policy, example_per_request_service)
 Test(policy, example_fuzz_target)
 {
 	load_example("fuzz-target.json");
-	cr_assert_eq(p.limits.timeout_ms, 500);
+	cr_assert_eq(p.limits.timeout_ms, 3000);
 	cr_assert_eq(p.syscalls.mode, POLICY_SYSCALLS_ALLOW);
 	cr_assert_eq(p.syscalls.action, POLICY_ACTION_KILL);
 }
