@@ -311,6 +311,7 @@ static int build_page_tables(const struct guest_mem *gm,
 		vmm_errf(err, VMM_ERR_MAX, "page tables do not fit in RAM");
 		return -1;
 	}
+	gm_mark(gm, l->pte_gpa, n_ptes * 8);
 	for (uint64_t i = 0; i < n_ptes; i++) {
 		uint64_t a = i * PAGE;
 		uint64_t f = a < l->mem_bytes ? leaf_flags(l, ki, a) : 0;
@@ -408,6 +409,7 @@ static int build_idt(const struct guest_mem *gm,
 
 	if (!idt)
 		return -1;
+	gm_mark(gm, AL_IDT_GPA, 256 * 16);
 	memset(idt, 0, 256 * 16);
 	for (unsigned v = 0; v < AL_KHDR_VECTORS; v++) {
 		uint64_t off = k->vectors[v];

@@ -423,6 +423,7 @@ enum vmm_job_check job_load(const struct guest_mem *gm, int fd,
 				 name, i);
 			return VMM_JOB_NOT_EXECUTABLE;
 		}
+		gm_mark(gm, at, p->p_memsz);
 		int pr = pread_full(fd, dst, p->p_filesz, p->p_offset);
 		if (pr < 0) {
 			vmm_errf(err, errlen, "%s: cannot read segment %zu: %s",
@@ -439,6 +440,7 @@ enum vmm_job_check job_load(const struct guest_mem *gm, int fd,
 		vmm_errf(err, errlen, "job header page outside guest RAM");
 		return VMM_JOB_IO_ERROR;
 	}
+	gm_mark(gm, AL_JOBHDR_GPA, AL_JOBHDR_SIZE);
 	memset(hdr, 0, AL_JOBHDR_SIZE);
 	int pr = pread_full(fd, hdr, je.hdr_len, 0);
 	if (pr < 0) {

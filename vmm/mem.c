@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@ int gm_create(struct guest_mem *gm, uint64_t size, char *err)
 	gm->base = NULL;
 	gm->size = 0;
 	gm->fd = -1;
+	gm->host_dirty = NULL;
 	if (size == 0 || size % AL_PAGE_SIZE != 0) {
 		vmm_errf(err, VMM_ERR_MAX,
 			 "guest memory size %llu is not a positive multiple "
@@ -42,8 +44,16 @@ int gm_create(struct guest_mem *gm, uint64_t size, char *err)
 		close(fd);
 		return -1;
 	}
+	uint64_t *dirty = calloc((size / AL_PAGE_SIZE + 63) / 64, 8);
+	if (!dirty) {
+		vmm_errf(err, VMM_ERR_MAX, "out of memory for the dirty map");
+		munmap(p, size);
+		close(fd);
+		return -1;
+	}
 	/* Guest memory holds the job's data: keep it out of core dumps. */
 	madvise(p, size, MADV_DONTDUMP);
+	gm->host_dirty = dirty;
 	gm->base = p;
 	gm->size = size;
 	gm->fd = fd;
@@ -56,9 +66,22 @@ void gm_destroy(struct guest_mem *gm)
 		munmap(gm->base, gm->size);
 	if (gm->fd >= 0)
 		close(gm->fd);
+	free(gm->host_dirty);
 	gm->base = NULL;
 	gm->size = 0;
 	gm->fd = -1;
+	gm->host_dirty = NULL;
+}
+
+void gm_mark(const struct guest_mem *gm, uint64_t gpa, uint64_t len)
+{
+	if (!gm->host_dirty || len == 0 || gpa >= gm->size)
+		return;
+	if (len > gm->size - gpa)
+		len = gm->size - gpa;
+	for (uint64_t pg = gpa / AL_PAGE_SIZE;
+	     pg <= (gpa + len - 1) / AL_PAGE_SIZE; pg++)
+		gm->host_dirty[pg / 64] |= 1ull << (pg % 64);
 }
 
 void *gm_ptr(const struct guest_mem *gm, uint64_t gpa, uint64_t len)
@@ -87,6 +110,7 @@ int gm_write(const struct guest_mem *gm, uint64_t gpa, const void *src,
 
 	if (!p)
 		return -1;
+	gm_mark(gm, gpa, len);
 	memcpy(p, src, len);
 	return 0;
 }
@@ -100,6 +124,7 @@ int gm_zero(const struct guest_mem *gm, uint64_t gpa, uint64_t len)
 
 	if (!p)
 		return -1;
+	gm_mark(gm, gpa, len);
 	uint64_t lo = (gpa + AL_PAGE_SIZE - 1) & ~(AL_PAGE_SIZE - 1);
 	uint64_t hi = (gpa + len) & ~(AL_PAGE_SIZE - 1);
 	if (gm->fd >= 0 && hi > lo && hi - lo >= GM_PUNCH_MIN &&

@@ -148,6 +148,7 @@ static int walk_chain(const struct guest_mem *gm, const struct virtq *vq,
 		v->iov_base = p;
 		v->iov_len = d.len;
 		if (w) {
+			gm_mark(gm, d.addr, d.len); /* the device may write it */
 			c->nw++;
 			c->wlen += d.len;
 		} else {

@@ -96,6 +96,13 @@ enum vmm_outcome {
 	VMM_ERROR,       /* VMM or guest kernel failure (125); message says why */
 };
 
+/* What putting a VM back to its pristine snapshot took. */
+struct vmm_revert_stats {
+	uint64_t pages; /* pages copied back (dirtied by the job or the VMM) */
+	bool full;      /* most of RAM was dirty: everything copied back */
+	uint64_t us;
+};
+
 struct vmm_stream_stats {
 	uint64_t bytes;
 	bool truncated; /* output dropped because the reader went away */

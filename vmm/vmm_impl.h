@@ -27,6 +27,8 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include <linux/kvm.h>
+
 #include "airlock/boot.h"
 #include "airlock/proto.h"
 #include "airlock/virtio.h"
@@ -64,6 +66,9 @@ struct guest_mem {
 	uint8_t *base; /* host mapping of guest-physical 0 */
 	uint64_t size; /* bytes of RAM, a multiple of the page size */
 	int fd;	       /* the memfd behind it; -1 if none */
+	/* Pages the VMM itself wrote (KVM's dirty log sees only the
+	 * guest's writes): one bit per page, for the revert. */
+	uint64_t *host_dirty;
 };
 
 int gm_create(struct guest_mem *gm, uint64_t size, char *err);
@@ -74,12 +79,67 @@ void gm_destroy(struct guest_mem *gm);
  * the VMM goes through here.
  */
 void *gm_ptr(const struct guest_mem *gm, uint64_t gpa, uint64_t len);
+/* Records that the VMM writes [gpa, gpa + len) (clipped to RAM). Every
+ * write through a gm_ptr pointer is paired with one. */
+void gm_mark(const struct guest_mem *gm, uint64_t gpa, uint64_t len);
 int gm_read(const struct guest_mem *gm, uint64_t gpa, void *dst, uint64_t len);
 int gm_write(const struct guest_mem *gm, uint64_t gpa, const void *src,
 	     uint64_t len);
 /* Zeroes guest RAM; large page-aligned parts are released to the memfd
  * instead of being touched. */
 int gm_zero(const struct guest_mem *gm, uint64_t gpa, uint64_t len);
+
+/* ---- cpustate.c ---- */
+
+#define CPU_STATE_MSRS 5
+struct cpu_state {
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	struct kvm_debugregs dregs;
+	struct kvm_xsave xsave; /* when has_xsave */
+	struct kvm_fpu fpu;     /* otherwise */
+	bool has_xsave;
+	uint64_t msr[CPU_STATE_MSRS];
+};
+struct kvm_vm;
+int cpu_state_save(const struct kvm_vm *vm, struct cpu_state *c, char *err);
+int cpu_state_restore(const struct kvm_vm *vm, const struct cpu_state *c,
+		      char *err);
+
+/* ---- snapshot.c ---- */
+
+/* Past 1/SNAPSHOT_FULL_RATIO of RAM dirty, copy everything back instead. */
+#define SNAPSHOT_FULL_RATIO 4
+
+struct snap_range {
+	uint64_t lo, hi; /* guest-physical bytes that held data */
+};
+
+struct snapshot {
+	uint8_t *saved; /* RAM at the snapshot; a private, sparse copy */
+	uint64_t size;
+	struct snap_range *ranges;
+	size_t nranges, cap_ranges;
+	uint64_t data_pages;
+	uint64_t *dirty; /* one bit per page: to be copied back */
+	struct cpu_state cpu;
+};
+
+/* Starts KVM's dirty log for guest RAM (before the guest first runs). */
+int snapshot_track(struct kvm_vm *vm, const struct guest_mem *gm, char *err);
+/* Snapshots RAM and vCPU; the guest must be stopped at a clean point. */
+int snapshot_take(struct snapshot *s, struct kvm_vm *vm, struct guest_mem *gm,
+		  char *err);
+/* Puts RAM and vCPU back as they were at snapshot_take. */
+int snapshot_revert(struct snapshot *s, struct kvm_vm *vm,
+		    struct guest_mem *gm, struct vmm_revert_stats *st,
+		    char *err);
+void snapshot_free(struct snapshot *s);
+/* The memory halves alone (no KVM), for tests: copy RAM, and copy back
+ * the pages in s->dirty or gm->host_dirty. */
+int snapshot_memory(struct snapshot *s, const struct guest_mem *gm, char *err);
+int snapshot_restore_memory(struct snapshot *s, struct guest_mem *gm,
+			    struct vmm_revert_stats *st, char *err);
 
 /* ---- boot.c: memory layout ---- */
 
