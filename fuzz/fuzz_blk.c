@@ -78,7 +78,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct guest_mem gm = {.base = ram, .size = MEM_SIZE, .fd = -1};
 	struct vmm_drive d = {
 	    .fd = image_fd(), .mount = "/fuzz", .writable = data[0] & 1};
-	if (blk_init(&b, &gm, AL_MMIO_GPA, &d, 0, err) < 0)
+	uint32_t room = BLK_OVERLAY_MAX / BLK_CHUNK_SIZE;
+	if (blk_init(&b, &gm, AL_MMIO_GPA, &d, 0, &room, err) < 0)
 		return 0;
 	if (driver_init(&b) == 0) {
 		size_t n = size - 1 < MEM_SIZE - QUEUES_GPA

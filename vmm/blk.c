@@ -11,8 +11,8 @@
  * more). Reads go from the image straight into guest memory. A writable
  * drive keeps what the guest writes in a private overlay of dirty 4 KiB
  * chunks in VMM memory, consulted before the image on every read and freed
- * with the device; the overlay holds at most BLK_OVERLAY_MAX bytes, after
- * which writes that need a new chunk fail with IOERR.
+ * with the device. The overlays of one VM hold at most BLK_OVERLAY_MAX bytes
+ * together; past that, a write that needs a new chunk fails with IOERR.
  *
  * An image whose size is not a multiple of 512 is rounded up: the bytes of
  * the last sector past the end of the file read as zeros.
@@ -29,7 +29,6 @@
 #define SECTOR VIRTIO_BLK_SECTOR_SIZE
 #define HDR_SIZE sizeof(struct virtio_blk_req_hdr)
 #define CHUNK BLK_CHUNK_SIZE
-#define OV_MAX_CHUNKS (BLK_OVERLAY_MAX / CHUNK)
 
 _Static_assert(AL_MMIO_MAX >= 1 + AL_DRIVES_MAX,
 	       "every drive needs an MMIO slot next to vsock's");
@@ -187,6 +186,7 @@ static uint8_t *chunk_for_write(struct blk *b, uint64_t chunk, size_t in,
 		return NULL;
 	}
 	ov_put(&b->ov, chunk, p);
+	(*b->room)--;
 	return p;
 }
 
@@ -210,7 +210,7 @@ static int write_drive(struct blk *b, uint64_t off, const struct iovec *iov,
 	if (len == 0)
 		return 0;
 	uint32_t need = new_chunks(b, off, len);
-	if (need > OV_MAX_CHUNKS - b->ov.used || ov_reserve(&b->ov, need) < 0)
+	if (need > *b->room || ov_reserve(&b->ov, need) < 0)
 		return -1;
 	while (len > 0) {
 		size_t in = off % CHUNK;
@@ -376,7 +376,8 @@ static void blk_read_config(struct virtio_dev *d, uint32_t off, void *buf,
 }
 
 int blk_init(struct blk *b, const struct guest_mem *gm, uint64_t gpa,
-	     const struct vmm_drive *drive, unsigned index, char *err)
+	     const struct vmm_drive *drive, unsigned index,
+	     uint32_t *overlay_room, char *err)
 {
 	struct stat st;
 
@@ -404,6 +405,7 @@ int blk_init(struct blk *b, const struct guest_mem *gm, uint64_t gpa,
 	b->fd = drive->fd;
 	b->writable = drive->writable;
 	b->index = index;
+	b->room = overlay_room;
 	/* st_size >= 0, so this cannot overflow. */
 	b->sectors = ((uint64_t)st.st_size + SECTOR - 1) / SECTOR;
 	return 0;

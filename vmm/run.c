@@ -70,6 +70,7 @@ struct run {
 	struct vsock vs;
 	struct blk *blk; /* one per drive, slots 1.. */
 	unsigned nblk;
+	uint32_t overlay_room; /* chunks, shared by the drives */
 	struct virtio_dev *devs[AL_MMIO_MAX];
 	unsigned ndevs;
 	bool vs_ready;
@@ -590,10 +591,11 @@ static int add_drives(struct run *r, struct al_mmio_slot *slots, char *err)
 			 cfg->ndrives);
 		return -1;
 	}
+	r->overlay_room = BLK_OVERLAY_MAX / BLK_CHUNK_SIZE;
 	for (unsigned i = 0; i < cfg->ndrives; i++) {
 		uint64_t gpa = AL_MMIO_GPA + DRIVE_SLOT(i) * AL_MMIO_SLOT_SIZE;
 		if (blk_init(&r->blk[i], &r->gm, gpa, &cfg->drives[i], i,
-			     err) < 0)
+			     &r->overlay_room, err) < 0)
 			return -1;
 		r->nblk++;
 		add_slot(r, slots, &r->blk[i].vdev);

@@ -359,8 +359,8 @@ void vsock_describe_wait(const struct vsock *vs, char *buf, size_t len);
  * seg_max announce, BLK_MAX_DATA / BLK_SEG_BYTES segments of BLK_SEG_BYTES. */
 #define BLK_MAX_DATA (4u << 20)
 #define BLK_SEG_BYTES (1u << 20)
-/* The overlay of a writable drive: dirty chunks of BLK_CHUNK_SIZE bytes, at
- * most BLK_OVERLAY_MAX bytes of them per drive. */
+/* The overlays of writable drives: dirty chunks of BLK_CHUNK_SIZE bytes, at
+ * most BLK_OVERLAY_MAX bytes of them for all drives of a VM together. */
 #define BLK_CHUNK_SIZE 4096u
 #define BLK_OVERLAY_MAX (64u << 20)
 
@@ -380,14 +380,17 @@ struct blk {
 	bool writable;
 	unsigned index; /* drive number, for messages and GET_ID */
 	struct blk_overlay ov;
+	uint32_t *room; /* chunks the VM's overlays may still take */
 	struct vq_chain chain;
 	struct iovec part[VQ_MAX_SIZE]; /* a slice of the chain's buffers */
 };
 
 /* Checks the image (a regular file) and sets up the device for drive
- * number index at window gpa. */
+ * number index at window gpa. overlay_room is shared by the VM's drives and
+ * starts at BLK_OVERLAY_MAX / BLK_CHUNK_SIZE. */
 int blk_init(struct blk *b, const struct guest_mem *gm, uint64_t gpa,
-	     const struct vmm_drive *drive, unsigned index, char *err);
+	     const struct vmm_drive *drive, unsigned index,
+	     uint32_t *overlay_room, char *err);
 /* Frees the overlay; the image descriptor stays the caller's. */
 void blk_destroy(struct blk *b);
 /* Serves every available request (what a notify does). -1 (vdev.err set)

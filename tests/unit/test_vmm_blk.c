@@ -29,6 +29,7 @@ static int img = -1;
 static char img_path[] = "/tmp/airlock-test-blk-XXXXXX";
 static char err[VMM_ERR_MAX];
 static uint16_t avail_idx, used_seen;
+static uint32_t room; /* the VM's overlay budget, in chunks */
 
 /* ---- the image ---- */
 
@@ -110,7 +111,9 @@ static void start(uint64_t size, bool writable)
 	struct vmm_drive d = {.fd = img, .mount = "/data", .writable = writable};
 	cr_assert_eq(gm_create(&gm, MEM, err), 0, "%s", err);
 	b = calloc(1, sizeof(*b));
-	cr_assert_eq(blk_init(b, &gm, AL_MMIO_GPA, &d, 0, err), 0, "%s", err);
+	room = BLK_OVERLAY_MAX / BLK_CHUNK_SIZE;
+	cr_assert_eq(blk_init(b, &gm, AL_MMIO_GPA, &d, 0, &room, err), 0, "%s",
+		     err);
 	avail_idx = used_seen = 0;
 	driver_init();
 }
@@ -280,10 +283,10 @@ Test(vmm_blk, image_that_is_not_a_file_is_refused)
 	struct vmm_drive d = {.fd = p[0], .mount = "/data"};
 	struct blk dev;
 	cr_assert_eq(gm_create(&gm, MEM, err), 0);
-	cr_assert_eq(blk_init(&dev, &gm, AL_MMIO_GPA, &d, 3, err), -1);
+	cr_assert_eq(blk_init(&dev, &gm, AL_MMIO_GPA, &d, 3, &room, err), -1);
 	cr_assert(strstr(err, "drive 3 (/data)"), "%s", err);
 	d.fd = -1;
-	cr_assert_eq(blk_init(&dev, &gm, AL_MMIO_GPA, &d, 3, err), -1);
+	cr_assert_eq(blk_init(&dev, &gm, AL_MMIO_GPA, &d, 3, &room, err), -1);
 	cr_assert(strstr(err, "fstat"), "%s", err);
 	close(p[0]);
 	close(p[1]);
@@ -556,6 +559,18 @@ Test(vmm_blk, overlay_is_capped_and_a_refused_write_changes_nothing)
 	/* Rewriting a dirty chunk needs no room. */
 	cr_assert_eq(write_fill(0, 0xab, SECT), VIRTIO_BLK_S_OK);
 	cr_assert_eq(image_hash(img), before);
+}
+
+Test(vmm_blk, overlay_budget_is_the_vms_not_the_drives)
+{
+	start(64 * SECT, true);
+	room = 2; /* as if other drives had taken the rest */
+	cr_assert_eq(write_fill(0, 1, 3 * BLK_CHUNK_SIZE), VIRTIO_BLK_S_IOERR);
+	cr_assert_eq(room, 2);
+	cr_assert_eq(write_fill(0, 1, 2 * BLK_CHUNK_SIZE), VIRTIO_BLK_S_OK);
+	cr_assert_eq(room, 0);
+	cr_assert_eq(write_fill(16, 1, SECT), VIRTIO_BLK_S_IOERR);
+	cr_assert_eq(write_fill(0, 2, SECT), VIRTIO_BLK_S_OK);
 }
 
 /* ---- the drive table ---- */
