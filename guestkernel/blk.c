@@ -28,29 +28,24 @@ struct gk_blockdev {
 
 static struct gk_blockdev devs[AL_MMIO_MAX];
 
-static uint32_t config32(const struct gk_blockdev *d, uint32_t off)
-{
-	return mmio_read32(d->mmio, VIRTIO_MMIO_CONFIG + off);
-}
+/* A 32-bit word of the configuration space. */
+#define CONFIG(d, field, add)                                                  \
+	mmio_read32((d)->mmio, VIRTIO_MMIO_CONFIG +                            \
+				   offsetof(struct virtio_blk_config, field) + \
+				   (add))
 
 /* Request geometry from the configuration space; false if unusable. */
 static bool read_geometry(struct gk_blockdev *d, uint32_t features)
 {
-	d->sectors =
-	    config32(d, offsetof(struct virtio_blk_config, capacity)) |
-	    (uint64_t)config32(d, offsetof(struct virtio_blk_config, capacity) +
-				      4)
-		<< 32;
+	uint64_t lo = CONFIG(d, capacity, 0), hi = CONFIG(d, capacity, 4);
+
+	d->sectors = lo | hi << 32;
 	d->seg_bytes = SEG_BYTES_DEFAULT;
 	if (features & (1u << VIRTIO_BLK_F_SIZE_MAX))
-		d->seg_bytes =
-		    config32(d, offsetof(struct virtio_blk_config, size_max)) &
-		    ~(GK_SECTOR_SIZE - 1);
+		d->seg_bytes = CONFIG(d, size_max, 0) & ~(GK_SECTOR_SIZE - 1);
 	d->segs = MAX_SEGS;
 	if (features & (1u << VIRTIO_BLK_F_SEG_MAX))
-		d->segs = GK_MIN(
-		    config32(d, offsetof(struct virtio_blk_config, seg_max)),
-		    MAX_SEGS);
+		d->segs = GK_MIN(CONFIG(d, seg_max, 0), MAX_SEGS);
 	d->read_only = features & (1u << VIRTIO_BLK_F_RO);
 	return d->seg_bytes != 0 && d->segs != 0;
 }
@@ -102,7 +97,8 @@ bool blk_read_only(const struct gk_blockdev *d)
 static void set_desc(struct gk_blockdev *d, uint16_t i, uint64_t addr,
 		     uint32_t len, uint16_t flags)
 {
-	d->mem.desc[i] = (struct virtq_desc){addr, len, flags, (uint16_t)(i + 1)};
+	d->mem.desc[i] =
+	    (struct virtq_desc){addr, len, flags, (uint16_t)(i + 1)};
 }
 
 /* One request of at most segs * seg_bytes bytes; returns the bytes it
@@ -151,8 +147,7 @@ static long transfer(struct gk_blockdev *d, uint32_t type, uint64_t sector,
 	return 0;
 }
 
-long blk_read(struct gk_blockdev *d, uint64_t sector, void *buf,
-	      uint32_t count)
+long blk_read(struct gk_blockdev *d, uint64_t sector, void *buf, uint32_t count)
 {
 	return transfer(d, VIRTIO_BLK_T_IN, sector, (uint64_t)(uintptr_t)buf,
 			count);
@@ -163,6 +158,6 @@ long blk_write(struct gk_blockdev *d, uint64_t sector, const void *buf,
 {
 	if (d->read_only)
 		return -EROFS;
-	return transfer(d, VIRTIO_BLK_T_OUT, sector,
-			(uint64_t)(uintptr_t)buf, count);
+	return transfer(d, VIRTIO_BLK_T_OUT, sector, (uint64_t)(uintptr_t)buf,
+			count);
 }

@@ -1,8 +1,8 @@
 /* Split virtqueues over virtio-mmio; see virtq.h. */
 #include "virtq.h"
 
-#define STATUS_STARTED                                                        \
-	(VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |                   \
+#define STATUS_STARTED                                                         \
+	(VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |                    \
 	 VIRTIO_STATUS_FEATURES_OK)
 
 uint64_t virtio_slot(uint32_t index, uint32_t device_id)

@@ -105,8 +105,7 @@ static void ov_free(struct blk_overlay *ov)
 /* ---- the image ---- */
 
 /* Image bytes [off, off + len) into p; past the end of the file, zeros. */
-static int pread_full(const struct blk *b, uint8_t *p, size_t len,
-		      uint64_t off)
+static int pread_full(const struct blk *b, uint8_t *p, size_t len, uint64_t off)
 {
 	while (len > 0) {
 		ssize_t r = pread(b->fd, p, len, (off_t)off);
@@ -277,8 +276,8 @@ static uint8_t do_get_id(struct blk *b, const struct vq_chain *c,
 		return VIRTIO_BLK_S_IOERR;
 	/* Not NUL-terminated when it fills all 20 bytes, as the spec says. */
 	snprintf(id, sizeof(id), "airlock-drive-%u", b->index);
-	*data = (uint32_t)(room < VIRTIO_BLK_ID_BYTES ? room
-						      : VIRTIO_BLK_ID_BYTES);
+	*data =
+	    (uint32_t)(room < VIRTIO_BLK_ID_BYTES ? room : VIRTIO_BLK_ID_BYTES);
 	iov_to(c->iov + c->nr, c->nw, 0, id, *data);
 	return VIRTIO_BLK_S_OK;
 }

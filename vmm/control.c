@@ -228,8 +228,7 @@ static size_t count_strings(char *const *v)
 int control_build_job(char *const *argv, char *const *envp,
 		      const struct vmm_job_image *img, uint32_t hdr_len,
 		      uint64_t stack_bytes, const struct al_job_drive *drives,
-		      uint32_t ndrives, uint8_t **msg, size_t *len,
-		      char *err)
+		      uint32_t ndrives, uint8_t **msg, size_t *len, char *err)
 {
 	uint32_t count, bytes;
 

@@ -126,7 +126,7 @@ struct virtio_vsock_config {
 #define VIRTIO_BLK_QUEUE_REQ 0
 
 #define VIRTIO_BLK_F_SIZE_MAX 1 /* size_max bounds one data segment */
-#define VIRTIO_BLK_F_SEG_MAX 2  /* seg_max bounds data segments per request */
+#define VIRTIO_BLK_F_SEG_MAX 2	/* seg_max bounds data segments per request */
 #define VIRTIO_BLK_F_RO 5
 #define VIRTIO_BLK_F_FLUSH 9
 

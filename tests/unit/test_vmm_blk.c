@@ -108,7 +108,8 @@ static void driver_init(void)
 static void start(uint64_t size, bool writable)
 {
 	img = make_image(size);
-	struct vmm_drive d = {.fd = img, .mount = "/data", .writable = writable};
+	struct vmm_drive d = {
+	    .fd = img, .mount = "/data", .writable = writable};
 	cr_assert_eq(gm_create(&gm, MEM, err), 0, "%s", err);
 	b = calloc(1, sizeof(*b));
 	room = BLK_OVERLAY_MAX / BLK_CHUNK_SIZE;
@@ -191,8 +192,7 @@ static uint8_t status(void)
 }
 
 /* The usual three-descriptor request; returns the status byte. */
-static uint8_t req(uint32_t type, uint64_t sector, uint32_t len,
-		   uint32_t *used)
+static uint8_t req(uint32_t type, uint64_t sector, uint32_t len, uint32_t *used)
 {
 	uint32_t u;
 	put_hdr(type, sector);
@@ -428,8 +428,8 @@ Test(vmm_blk, unknown_types_are_unsupported)
 	start(16 * SECT, false);
 	static const uint32_t types[] = {2, 5, 11, 13, 0x80000000u, UINT32_MAX};
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-		cr_assert_eq(req(types[i], 0, SECT, &used),
-			     VIRTIO_BLK_S_UNSUPP, "type %u", types[i]);
+		cr_assert_eq(req(types[i], 0, SECT, &used), VIRTIO_BLK_S_UNSUPP,
+			     "type %u", types[i]);
 		cr_assert_eq(used, 1);
 	}
 }
@@ -463,10 +463,8 @@ Test(vmm_blk, broken_rings_end_the_vm_with_a_message)
 			  {MEM - SECT / 2, SECT, true},
 			  {STATUS_GPA, 1, true}};
 	cr_assert_eq(submit(s, 3, &used), -1);
-	cr_assert(strstr(b->vdev.err, "virtio-blk drive 0"), "%s",
-		  b->vdev.err);
-	cr_assert(strstr(b->vdev.err, "outside guest RAM"), "%s",
-		  b->vdev.err);
+	cr_assert(strstr(b->vdev.err, "virtio-blk drive 0"), "%s", b->vdev.err);
+	cr_assert(strstr(b->vdev.err, "outside guest RAM"), "%s", b->vdev.err);
 }
 
 Test(vmm_blk, notify_before_driver_ok_does_nothing)
@@ -496,15 +494,13 @@ Test(vmm_blk, writes_read_back_and_never_reach_the_image)
 	/* Sector 9 lies inside the second 4 KiB chunk: the rest of that
 	 * chunk must still read as the image. */
 	cr_assert_eq(write_fill(9, 0x55, SECT), VIRTIO_BLK_S_OK);
-	cr_assert_eq(req(VIRTIO_BLK_T_IN, 0, 24 * SECT, NULL),
-		     VIRTIO_BLK_S_OK);
+	cr_assert_eq(req(VIRTIO_BLK_T_IN, 0, 24 * SECT, NULL), VIRTIO_BLK_S_OK);
 	check_pattern(DATA_GPA, 0, 9 * SECT);
 	check_fill(DATA_GPA + 9 * SECT, 0x55, SECT);
 	check_pattern(DATA_GPA + 10 * SECT, 10 * SECT, 14 * SECT);
 	/* Overwrite across a chunk boundary, partly over the dirty chunk. */
 	cr_assert_eq(write_fill(15, 0x66, 3 * SECT), VIRTIO_BLK_S_OK);
-	cr_assert_eq(req(VIRTIO_BLK_T_IN, 8, 16 * SECT, NULL),
-		     VIRTIO_BLK_S_OK);
+	cr_assert_eq(req(VIRTIO_BLK_T_IN, 8, 16 * SECT, NULL), VIRTIO_BLK_S_OK);
 	check_pattern(DATA_GPA, 8 * SECT, SECT);
 	check_fill(DATA_GPA + SECT, 0x55, SECT);
 	check_pattern(DATA_GPA + 2 * SECT, 10 * SECT, 5 * SECT);
@@ -517,8 +513,7 @@ Test(vmm_blk, write_of_the_partial_last_sector_keeps_zeros)
 {
 	start(SECT + 10, true);
 	cr_assert_eq(write_fill(0, 0x77, SECT), VIRTIO_BLK_S_OK);
-	cr_assert_eq(req(VIRTIO_BLK_T_IN, 0, 2 * SECT, NULL),
-		     VIRTIO_BLK_S_OK);
+	cr_assert_eq(req(VIRTIO_BLK_T_IN, 0, 2 * SECT, NULL), VIRTIO_BLK_S_OK);
 	check_fill(DATA_GPA, 0x77, SECT);
 	check_pattern(DATA_GPA + SECT, SECT, 10);
 	check_fill(DATA_GPA + SECT + 10, 0, SECT - 10);
