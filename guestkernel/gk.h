@@ -2,11 +2,12 @@
  * The built-in guest kernel's internal interface: what each part offers.
  *
  * The kernel boots on state the VMM prepared (include/airlock/boot.h), talks
- * to the host only over virtio-vsock (include/airlock/proto.h) and runs one
- * static Linux x86-64 job in ring 3 behind a Linux syscall layer. Ring 0 is
- * emulated instruction by instruction on PVM, so every path here is short:
- * no copies of job data (descriptors point into job memory), no demand
- * paging, no `rep` string instructions, no interrupts.
+ * to the host over virtio-vsock (include/airlock/proto.h), reads drives over
+ * virtio-blk and runs one static Linux x86-64 job in ring 3 behind a Linux
+ * syscall layer. Ring 0 is emulated instruction by instruction on PVM, so
+ * every path here is short: no copies of job data (descriptors point into
+ * job memory), no demand paging, no `rep` string instructions, no
+ * interrupts.
  *
  *   entry.S     boot entry, syscall entry, exception stubs, stacks
  *   header.c    the kernel header the VMM reads (.al_header)
@@ -14,8 +15,9 @@
  *   main.c      boot sequence
  *   panic.c     panic and a tiny formatter
  *   lib.c       memory and string helpers
- *   virtq.c     split virtqueues over virtio-mmio
+ *   virtq.c     virtio-mmio device start-up, split virtqueues
  *   vsock.c     the vsock driver: streams, credit, zero-copy send/receive
+ *   blk.c       the virtio-blk driver (blk.h): synchronous, zero-copy
  *   job.c       receiving the job message
  *   elf.c       validating the job's ELF headers (host/elfcheck.c), PTEs
  *   exec.c      the initial stack and entering the job
@@ -73,6 +75,7 @@ static inline void gk_barrier(void)
 #define ENOENT 2
 #define ESRCH 3
 #define EINTR 4
+#define EIO 5
 #define EBADF 9
 #define EAGAIN 11
 #define ENOMEM 12
@@ -82,6 +85,7 @@ static inline void gk_barrier(void)
 #define EINVAL 22
 #define ENOTTY 25
 #define ESPIPE 29
+#define EROFS 30
 #define EPIPE 32
 #define ERANGE 34
 #define EDEADLK 35

@@ -56,6 +56,17 @@ static inline void mmio_write32(uint64_t base, uint32_t reg, uint32_t v)
 	__asm__ volatile("movl %0, (%1)" ::"r"(v), "r"(base + reg) : "memory");
 }
 
+/* The register window of the device in bootinfo's mmio[] slot index when
+ * it is a device_id device, else 0. The VMM wrote the table: a window
+ * outside the MMIO range is a panic. */
+uint64_t virtio_slot(uint32_t index, uint32_t device_id);
+/* Resets the device at mmio and negotiates VIRTIO_F_VERSION_1 plus those of
+ * the low feature bits in want that it offers (*got). Returns NULL, or why
+ * the device cannot be driven (then it is marked FAILED). Next: the queues
+ * (vq_setup), then virtio_driver_ok. */
+const char *virtio_start(uint64_t mmio, uint32_t want, uint32_t *got);
+void virtio_driver_ok(uint64_t mmio);
+
 /* Selects queue index of the device at mmio and hands it mem. */
 void vq_setup(struct gk_vq *q, struct gk_vq_mem *mem, uint64_t mmio,
 	      uint16_t index);

@@ -494,46 +494,25 @@ void vsock_queue_msg(uint16_t type, const void *payload, uint32_t len)
 
 static uint64_t find_device(void)
 {
-	struct al_bootinfo *bi = GK_BI;
-	for (uint32_t i = 0; i < bi->mmio_count && i < AL_MMIO_MAX; i++) {
-		uint64_t va = bi->mmio[i].va;
-		if (bi->mmio[i].device_id != VIRTIO_ID_VSOCK)
-			continue;
-		if (va < AL_MMIO_VA ||
-		    va >= AL_MMIO_VA + AL_MMIO_MAX * AL_MMIO_SLOT_SIZE ||
-		    va % AL_MMIO_SLOT_SIZE)
-			gk_panic("virtio-vsock window at %x is outside the "
-				 "MMIO range",
-				 va);
-		return va;
+	for (uint32_t i = 0; i < GK_BI->mmio_count; i++) {
+		uint64_t m = virtio_slot(i, VIRTIO_ID_VSOCK);
+		if (m)
+			return m;
 	}
 	gk_panic("no virtio-vsock device in the boot block");
 }
 
 static void device_init(uint64_t m)
 {
-	if (mmio_read32(m, VIRTIO_MMIO_MAGIC) != VIRTIO_MMIO_MAGIC_VALUE ||
-	    mmio_read32(m, VIRTIO_MMIO_VERSION) != VIRTIO_MMIO_VERSION_2)
-		gk_panic("virtio-vsock at %x is not virtio-mmio version 2", m);
-	uint32_t st = VIRTIO_STATUS_ACKNOWLEDGE;
-	mmio_write32(m, VIRTIO_MMIO_STATUS, 0);
-	mmio_write32(m, VIRTIO_MMIO_STATUS, st);
-	mmio_write32(m, VIRTIO_MMIO_STATUS, st |= VIRTIO_STATUS_DRIVER);
-	mmio_write32(m, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
-	uint32_t hi = mmio_read32(m, VIRTIO_MMIO_DEVICE_FEATURES);
-	if (!(hi & (1u << (VIRTIO_F_VERSION_1 - 32))))
-		gk_panic("virtio-vsock lacks VIRTIO_F_VERSION_1");
-	/* Only VERSION_1: the low feature word stays 0 from reset. */
-	mmio_write32(m, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	mmio_write32(m, VIRTIO_MMIO_DRIVER_FEATURES,
-		     1u << (VIRTIO_F_VERSION_1 - 32));
-	mmio_write32(m, VIRTIO_MMIO_STATUS, st |= VIRTIO_STATUS_FEATURES_OK);
-	if (!(mmio_read32(m, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK))
-		gk_panic("virtio-vsock refused our features");
+	uint32_t got;
+	const char *why = virtio_start(m, 0, &got);
+
+	if (why)
+		gk_panic("virtio-vsock at %x: %s", m, why);
 	vq_setup(&rxq, &vq_mem[0], m, VIRTIO_VSOCK_QUEUE_RX);
 	vq_setup(&txq, &vq_mem[1], m, VIRTIO_VSOCK_QUEUE_TX);
 	vq_setup(&evq, &vq_mem[2], m, VIRTIO_VSOCK_QUEUE_EVENT);
-	mmio_write32(m, VIRTIO_MMIO_STATUS, st | VIRTIO_STATUS_DRIVER_OK);
+	virtio_driver_ok(m);
 }
 
 /* The event queue only carries transport resets, which we never expect;

@@ -227,14 +227,19 @@ static size_t count_strings(char *const *v)
 
 int control_build_job(char *const *argv, char *const *envp,
 		      const struct vmm_job_image *img, uint32_t hdr_len,
-		      uint64_t stack_bytes, uint8_t **msg, size_t *len,
-		      char *err)
+		      uint64_t stack_bytes, const struct al_job_drive *drives,
+		      uint32_t ndrives, uint8_t **msg, size_t *len, char *err)
 {
 	uint32_t count, bytes;
 
 	if (control_check_args(argv, envp, &count, &bytes, err) < 0)
 		return -1;
 	size_t argc = count_strings(argv);
+	if (ndrives > AL_DRIVES_MAX) {
+		vmm_errf(err, VMM_ERR_MAX, "%u drives: at most %u", ndrives,
+			 AL_DRIVES_MAX);
+		return -1;
+	}
 	if (argc == 0) {
 		vmm_errf(err, VMM_ERR_MAX,
 			 "empty argument list (argv[0] unset)");
@@ -260,7 +265,10 @@ int control_build_job(char *const *argv, char *const *envp,
 	    .envc = (uint32_t)(count - argc),
 	    .strings_len = bytes,
 	    .stack_bytes = stack_bytes,
+	    .ndrives = ndrives,
 	};
+	if (ndrives)
+		memcpy(j.drives, drives, ndrives * sizeof(*drives));
 	memcpy(m, &h, sizeof(h));
 	memcpy(m + sizeof(h), &j, sizeof(j));
 	uint8_t *s = m + sizeof(h) + sizeof(j);

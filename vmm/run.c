@@ -25,6 +25,8 @@
 #include "vmm/vmm_impl.h"
 
 #define NSEC 1000000000ull
+/* The MMIO slot of drive i: vsock has slot 0. */
+#define DRIVE_SLOT(i) (1 + (i))
 
 static __thread struct kvm_run *volatile alarm_run;
 static __thread volatile sig_atomic_t alarm_fired;
@@ -66,6 +68,9 @@ struct run {
 	struct kernel_info kernel;
 	struct vmm_control ctl;
 	struct vsock vs;
+	struct blk *blk; /* one per drive, slots 1.. */
+	unsigned nblk;
+	uint32_t overlay_room; /* chunks, shared by the drives */
 	struct virtio_dev *devs[AL_MMIO_MAX];
 	unsigned ndevs;
 	bool vs_ready;
@@ -223,11 +228,25 @@ static void fds_restore(struct run *r)
 
 /* ---- the job ---- */
 
+/* Where the guest finds each drive and where it mounts it. */
+static void drive_table(const struct run *r, struct al_job_drive *t)
+{
+	for (unsigned i = 0; i < r->nblk; i++) {
+		const struct vmm_drive *d = &r->cfg->drives[i];
+		memset(&t[i], 0, sizeof(t[i]));
+		t[i].mmio_index = DRIVE_SLOT(i);
+		t[i].flags = d->writable ? AL_DRIVE_F_WRITABLE : 0;
+		/* check_config bounded the length. */
+		memcpy(t[i].mount, d->mount, strlen(d->mount) + 1);
+	}
+}
+
 static void send_job(struct run *r)
 {
 	const struct vmm_config *cfg = r->cfg;
 	char err[VMM_ERR_MAX];
 	struct vmm_job_image img;
+	struct al_job_drive drives[AL_DRIVES_MAX];
 	uint32_t hdr_len;
 	uint8_t *msg;
 	size_t len;
@@ -244,8 +263,10 @@ static void send_job(struct run *r)
 		       "%s", why);
 		return;
 	}
+	drive_table(r, drives);
 	if (control_build_job(cfg->argv, cfg->envp, &img, hdr_len,
-			      r->stack_bytes, &msg, &len, err) < 0) {
+			      r->stack_bytes, drives, r->nblk, &msg, &len,
+			      err) < 0) {
 		finish(r, VMM_ERROR, "%s", err);
 		return;
 	}
@@ -546,10 +567,47 @@ static int create_vm(struct run *r, char *err)
 	return 0;
 }
 
+static void add_slot(struct run *r, struct al_mmio_slot *slots,
+		     struct virtio_dev *d)
+{
+	unsigned i = r->ndevs++;
+
+	r->devs[i] = d;
+	memset(&slots[i], 0, sizeof(slots[i]));
+	slots[i].gpa = AL_MMIO_GPA + i * AL_MMIO_SLOT_SIZE;
+	slots[i].va = AL_MMIO_VA + i * AL_MMIO_SLOT_SIZE;
+	slots[i].device_id = d->device_id;
+}
+
+/* Slots 1..: one virtio-blk device per drive. */
+static int add_drives(struct run *r, struct al_mmio_slot *slots, char *err)
+{
+	const struct vmm_config *cfg = r->cfg;
+
+	if (cfg->ndrives == 0)
+		return 0;
+	r->blk = calloc(cfg->ndrives, sizeof(*r->blk));
+	if (!r->blk) {
+		vmm_errf(err, VMM_ERR_MAX, "out of memory for %u drives",
+			 cfg->ndrives);
+		return -1;
+	}
+	r->overlay_room = BLK_OVERLAY_MAX / BLK_CHUNK_SIZE;
+	for (unsigned i = 0; i < cfg->ndrives; i++) {
+		uint64_t gpa = AL_MMIO_GPA + DRIVE_SLOT(i) * AL_MMIO_SLOT_SIZE;
+		if (blk_init(&r->blk[i], &r->gm, gpa, &cfg->drives[i], i,
+			     &r->overlay_room, err) < 0)
+			return -1;
+		r->nblk++;
+		add_slot(r, slots, &r->blk[i].vdev);
+	}
+	return 0;
+}
+
 static int boot_vm(struct run *r, char *err)
 {
 	const struct vmm_config *cfg = r->cfg;
-	struct al_mmio_slot slots[1];
+	struct al_mmio_slot slots[AL_MMIO_MAX];
 
 	if (boot_load_kernel(&r->gm, cfg->kernel, cfg->kernel_len, &r->kernel,
 			     err) < 0)
@@ -570,11 +628,9 @@ static int boot_vm(struct run *r, char *err)
 	};
 	vsock_init(&r->vs, &r->gm, AL_MMIO_GPA, &r->ctl, &vf);
 	r->vs_ready = true;
-	r->devs[r->ndevs++] = &r->vs.vdev;
-	memset(slots, 0, sizeof(slots));
-	slots[0].gpa = AL_MMIO_GPA;
-	slots[0].va = AL_MMIO_VA;
-	slots[0].device_id = VIRTIO_ID_VSOCK;
+	add_slot(r, slots, &r->vs.vdev);
+	if (add_drives(r, slots, err) < 0)
+		return -1;
 
 	if (boot_build_tables(&r->gm, &r->layout, &r->kernel, r->ndevs, err) <
 	    0)
@@ -584,6 +640,31 @@ static int boot_vm(struct run *r, char *err)
 				cfg->verbose ? AL_BOOT_F_VERBOSE : 0, err) < 0)
 		return -1;
 	return kvm_vm_boot_cpu(&r->vm, &r->layout, &r->kernel.hdr, err);
+}
+
+static int check_drives(const struct vmm_config *cfg, char *err)
+{
+	if (cfg->ndrives > AL_DRIVES_MAX) {
+		vmm_errf(err, VMM_ERR_MAX, "%u drives: at most %u",
+			 cfg->ndrives, AL_DRIVES_MAX);
+		return -1;
+	}
+	if (cfg->ndrives && !cfg->drives) {
+		vmm_errf(err, VMM_ERR_MAX, "%u drives but no drive table",
+			 cfg->ndrives);
+		return -1;
+	}
+	for (unsigned i = 0; i < cfg->ndrives; i++) {
+		const char *m = cfg->drives[i].mount;
+		if (!m || m[0] != '/' || strlen(m) >= AL_MOUNT_MAX) {
+			vmm_errf(err, VMM_ERR_MAX,
+				 "drive %u: the guest path must be absolute "
+				 "and shorter than %u bytes",
+				 i, AL_MOUNT_MAX);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 static int check_config(struct run *r, char *err)
@@ -618,7 +699,7 @@ static int check_config(struct run *r, char *err)
 		return -1;
 	}
 	r->stack_bytes = (stack + AL_PAGE_SIZE - 1) & ~(AL_PAGE_SIZE - 1);
-	return 0;
+	return check_drives(cfg, err);
 }
 
 static void teardown(struct run *r)
@@ -628,6 +709,9 @@ static void teardown(struct run *r)
 	fds_restore(r);
 	if (r->vs_ready)
 		vsock_destroy(&r->vs);
+	for (unsigned i = 0; i < r->nblk; i++)
+		blk_destroy(&r->blk[i]);
+	free(r->blk);
 	kvm_vm_destroy(&r->vm);
 	gm_destroy(&r->gm);
 	signals_restore(r);

@@ -11,6 +11,7 @@
  *   virtq.c    split virtqueue, device side
  *   mmio.c     virtio-mmio version 2 transport
  *   vsock.c    virtio-vsock device and the four streams of proto.h
+ *   blk.c      virtio-blk device: one per drive, copy-on-write overlay
  *   control.c  control-stream messages (READY, JOB, RESULT, ...)
  *   syscalls.c x86-64 syscall names for --verbose
  *   run.c      vmm_run: the run loop
@@ -336,11 +337,12 @@ int control_feed(struct vmm_control *c, const uint8_t *p, size_t len,
  * long" in err otherwise. */
 int control_check_args(char *const *argv, char *const *envp, uint32_t *count,
 		       uint32_t *bytes, char *err);
-/* Builds the JOB message (header + struct al_job + strings), malloc'd. */
+/* Builds the JOB message (header + struct al_job + strings), malloc'd.
+ * drives: ndrives (at most AL_DRIVES_MAX) entries for al_job.drives. */
 int control_build_job(char *const *argv, char *const *envp,
 		      const struct vmm_job_image *img, uint32_t hdr_len,
-		      uint64_t stack_bytes, uint8_t **msg, size_t *len,
-		      char *err);
+		      uint64_t stack_bytes, const struct al_job_drive *drives,
+		      uint32_t ndrives, uint8_t **msg, size_t *len, char *err);
 /* Adds the guest's part of the policy (refused syscalls) to a JOB message
  * control_build_job made. */
 void control_job_policy(uint8_t *msg, const struct vmm_config *cfg);
@@ -414,6 +416,50 @@ bool vsock_buffered(const struct vsock *vs);
 void vsock_drop_buffered(struct vsock *vs);
 /* Why the guest may be waiting, for "nothing to wait for" messages. */
 void vsock_describe_wait(const struct vsock *vs, char *buf, size_t len);
+
+/* ---- blk.c ---- */
+
+/* Data bytes one request may carry (IOERR beyond): what size_max and
+ * seg_max announce, BLK_MAX_DATA / BLK_SEG_BYTES segments of BLK_SEG_BYTES. */
+#define BLK_MAX_DATA (4u << 20)
+#define BLK_SEG_BYTES (1u << 20)
+/* The overlays of writable drives: dirty chunks of BLK_CHUNK_SIZE bytes, at
+ * most BLK_OVERLAY_MAX bytes of them for all drives of a VM together. */
+#define BLK_CHUNK_SIZE 4096u
+#define BLK_OVERLAY_MAX (64u << 20)
+
+struct blk_overlay {
+	struct {
+		uint64_t chunk;
+		uint8_t *data; /* BLK_CHUNK_SIZE bytes; NULL: slot empty */
+	} *slot;
+	uint32_t cap; /* slots, a power of two; 0 before the first write */
+	uint32_t used;
+};
+
+struct blk {
+	struct virtio_dev vdev; /* first: the transport hands us this */
+	int fd;			/* the image, only ever pread */
+	uint64_t sectors;	/* capacity: the image size rounded up */
+	bool writable;
+	unsigned index; /* drive number, for messages and GET_ID */
+	struct blk_overlay ov;
+	uint32_t *room; /* chunks the VM's overlays may still take */
+	struct vq_chain chain;
+	struct iovec part[VQ_MAX_SIZE]; /* a slice of the chain's buffers */
+};
+
+/* Checks the image (a regular file) and sets up the device for drive
+ * number index at window gpa. overlay_room is shared by the VM's drives and
+ * starts at BLK_OVERLAY_MAX / BLK_CHUNK_SIZE. */
+int blk_init(struct blk *b, const struct guest_mem *gm, uint64_t gpa,
+	     const struct vmm_drive *drive, unsigned index,
+	     uint32_t *overlay_room, char *err);
+/* Frees the overlay; the image descriptor stays the caller's. */
+void blk_destroy(struct blk *b);
+/* Serves every available request (what a notify does). -1 (vdev.err set)
+ * only when the ring itself is broken. */
+int blk_process(struct blk *b);
 
 /* ---- syscalls.c ---- */
 

@@ -49,7 +49,7 @@
 #define AL_MMIO_GPA 0xD0000000ull
 #define AL_MMIO_VA 0xBF000000ull
 #define AL_MMIO_SLOT_SIZE 0x1000ull
-#define AL_MMIO_MAX 8
+#define AL_MMIO_MAX 17 /* vsock + AL_DRIVES_MAX (proto.h) drives */
 
 /* Guest RAM bounds: RAM must stay below AL_MMIO_VA. */
 #define AL_MEM_MIN_MIB 16u

@@ -1,7 +1,8 @@
 /*
  * virtio 1.x definitions shared by the VMM (device side) and the built-in guest
  * kernel (driver side): the virtio-mmio version 2 register file, split
- * virtqueue layout, and the virtio-vsock packet header.
+ * virtqueue layout, the virtio-vsock packet header and the virtio-blk
+ * request format.
  *
  * Freestanding: only fixed-width integer types. All multi-byte fields are
  * little-endian on the wire; both sides are x86-64, so they are used as is.
@@ -119,6 +120,44 @@ struct virtio_vsock_hdr {
 /* virtio-vsock device configuration space. */
 struct virtio_vsock_config {
 	uint64_t guest_cid;
+} __attribute__((packed));
+
+/* virtio-blk (virtio 1.x, section 5.2): one request queue. */
+#define VIRTIO_BLK_QUEUE_REQ 0
+
+#define VIRTIO_BLK_F_SIZE_MAX 1 /* size_max bounds one data segment */
+#define VIRTIO_BLK_F_SEG_MAX 2	/* seg_max bounds data segments per request */
+#define VIRTIO_BLK_F_RO 5
+#define VIRTIO_BLK_F_FLUSH 9
+
+#define VIRTIO_BLK_SECTOR_SIZE 512u
+#define VIRTIO_BLK_ID_BYTES 20u
+
+#define VIRTIO_BLK_T_IN 0u
+#define VIRTIO_BLK_T_OUT 1u
+#define VIRTIO_BLK_T_FLUSH 4u
+#define VIRTIO_BLK_T_GET_ID 8u
+
+#define VIRTIO_BLK_S_OK 0u
+#define VIRTIO_BLK_S_IOERR 1u
+#define VIRTIO_BLK_S_UNSUPP 2u
+
+/*
+ * A request is one chain: this header (device-readable), the data
+ * (device-readable for T_OUT, device-writable for T_IN and T_GET_ID), then
+ * one device-writable status byte (VIRTIO_BLK_S_*).
+ */
+struct virtio_blk_req_hdr {
+	uint32_t type; /* VIRTIO_BLK_T_* */
+	uint32_t reserved;
+	uint64_t sector; /* in 512-byte units, whatever the block size */
+} __attribute__((packed));
+
+/* The start of the virtio-blk configuration space: what we offer. */
+struct virtio_blk_config {
+	uint64_t capacity; /* in 512-byte sectors */
+	uint32_t size_max;
+	uint32_t seg_max;
 } __attribute__((packed));
 
 #endif

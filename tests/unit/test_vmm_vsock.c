@@ -689,7 +689,7 @@ Test(vmm_vsock, ready_then_job_then_result)
 	uint8_t *msg;
 	size_t len;
 	cr_assert_eq(
-	    control_build_job(argv, envp, &img, 176, 1 << 20, &msg, &len, err),
+	    control_build_job(argv, envp, &img, 176, 1 << 20, NULL, 0, &msg, &len, err),
 	    0, "%s", err);
 	cr_assert_eq(len,
 		     sizeof(struct al_msg_hdr) + sizeof(struct al_job) + 13);
