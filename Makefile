@@ -95,6 +95,10 @@ $(BUILD)/tests/integration: $(INTEG_SRC:%.c=$(BUILD)/obj/%.o)
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_LDFLAGS) $^ -lcriterion $(shell pkg-config --libs jansson) -o $@
 
+$(BUILD)/tests/warm: $(BUILD)/obj/tests/tools/warm.o $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_LDFLAGS) $^ $(HOST_LDLIBS) -o $@
+
 $(BUILD)/jobs/%.musl: tests/jobs/%.c
 	@mkdir -p $(dir $@)
 	musl-gcc -static -O1 -o $@ $<
@@ -113,7 +117,7 @@ $(BUILD)/jobs/hello.pie: tests/jobs/hello.c
 
 TEST_BINS := $(BUILD)/airlock $(BUILD)/airlock-testhooks \
 	$(BUILD)/tests/unit $(BUILD)/tests/integration \
-	$(BUILD)/tests/bench \
+	$(BUILD)/tests/bench $(BUILD)/tests/warm \
 	$(JOBS) $(BUILD)/jobs/hello.dyn $(BUILD)/jobs/hello.pie
 
 # Criterion runs tests in parallel; integration tests boot VMs, two at a time

@@ -414,3 +414,9 @@ void blk_destroy(struct blk *b)
 {
 	ov_free(&b->ov);
 }
+
+void blk_restore(struct blk *b, const struct virtio_dev *vdev)
+{
+	ov_free(&b->ov);
+	b->vdev = *vdev;
+}

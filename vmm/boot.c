@@ -576,3 +576,16 @@ void boot_regs(struct kvm_regs *r, const struct al_kernel_header *k)
 	r->rsp = k->stack_top;
 	r->rdi = AL_BOOTINFO_GPA;
 }
+
+int boot_reseed(const struct guest_mem *gm, char *err)
+{
+	uint64_t seed[4];
+	if (getrandom(seed, sizeof(seed), 0) != (ssize_t)sizeof(seed) ||
+	    gm_write(gm, AL_BOOTINFO_GPA + offsetof(struct al_bootinfo, seed),
+		     seed, sizeof(seed)) < 0) {
+		vmm_errf(err, VMM_ERR_MAX,
+			 "getrandom for the guest seed failed");
+		return -1;
+	}
+	return 0;
+}

@@ -69,7 +69,7 @@ int cpu_state_save(const struct kvm_vm *vm, struct cpu_state *c, char *err)
 	    msrs_io(vm, c, false, err) < 0)
 		return -1;
 	/* XSAVE covers what KVM_GET_FPU does and the AVX state beside it. */
-	c->has_xsave = ioctl(vm->vcpu_fd, KVM_GET_XSAVE, &c->xsave) == 0;
+	c->has_xsave = ioctl(vm->vcpu_fd, KVM_GET_XSAVE, c->xsave) == 0;
 	if (!c->has_xsave &&
 	    vcpu_ioctl(vm, KVM_GET_FPU, &c->fpu, "KVM_GET_FPU", err) < 0)
 		return -1;
@@ -88,7 +88,7 @@ int cpu_state_restore(const struct kvm_vm *vm, const struct cpu_state *c,
 	    msrs_io(vm, &w, true, err) < 0)
 		return -1;
 	if (w.has_xsave)
-		return vcpu_ioctl(vm, KVM_SET_XSAVE, &w.xsave, "KVM_SET_XSAVE",
+		return vcpu_ioctl(vm, KVM_SET_XSAVE, w.xsave, "KVM_SET_XSAVE",
 				  err) < 0
 			   ? -1
 			   : 0;

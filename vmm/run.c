@@ -80,6 +80,18 @@ struct run {
 	unsigned nfds;
 
 	uint64_t t_boot, t_ready, t_job;
+
+	/* A warm VM (vmm_boot): it stops at the pristine point, waits there
+	 * for each job and is put back there after it. */
+	bool warm;
+	bool pristine; /* stopped at the pristine point, no job given yet */
+	bool hooked;   /* before_first_run has run */
+	bool broken;   /* a revert failed: the VM must not run again */
+	const struct vmm_config *vm_cfg; /* what the VM was booted with */
+	struct snapshot snap;
+	struct vsock vs_snap;
+	struct vmm_control ctl_snap;
+	struct virtio_dev *blk_snap; /* nblk transports */
 };
 
 static uint64_t us_since(uint64_t t0)
@@ -160,16 +172,35 @@ static int signals_arm(struct run *r, char *err)
 		return -1;
 	}
 	s->have_timer = true;
+	return 0;
+}
+
+/* SIGALRM at r->deadline (0: never). */
+static int timer_set(struct run *r, uint64_t deadline, char *err)
+{
 	struct itimerspec its;
 	memset(&its, 0, sizeof(its));
-	its.it_value.tv_sec = (time_t)(r->deadline / NSEC);
-	its.it_value.tv_nsec = (long)(r->deadline % NSEC);
-	if (timer_settime(s->timer, TIMER_ABSTIME, &its, NULL) < 0) {
+	its.it_value.tv_sec = (time_t)(deadline / NSEC);
+	its.it_value.tv_nsec = (long)(deadline % NSEC);
+	if (timer_settime(r->sig.timer, TIMER_ABSTIME, &its, NULL) < 0) {
 		vmm_errf(err, VMM_ERR_MAX, "timer_settime: %s",
 			 strerror(errno));
 		return -1;
 	}
 	return 0;
+}
+
+static int timer_arm(struct run *r, char *err)
+{
+	return timer_set(r, r->deadline, err);
+}
+
+/* A warm VM between jobs has no deadline. */
+static void timer_disarm(struct run *r)
+{
+	char err[VMM_ERR_MAX];
+	timer_set(r, 0, err);
+	alarm_fired = 0;
 }
 
 static void signals_restore(struct run *r)
@@ -232,7 +263,7 @@ static void fds_restore(struct run *r)
 static void drive_table(const struct run *r, struct al_job_drive *t)
 {
 	for (unsigned i = 0; i < r->nblk; i++) {
-		const struct vmm_drive *d = &r->cfg->drives[i];
+		const struct vmm_drive *d = &r->vm_cfg->drives[i];
 		memset(&t[i], 0, sizeof(t[i]));
 		t[i].mmio_index = DRIVE_SLOT(i);
 		t[i].flags = d->writable ? AL_DRIVE_F_WRITABLE : 0;
@@ -301,6 +332,8 @@ static void advance(struct run *r)
 	if (r->done)
 		return;
 	if (r->ctl.state == CTL_READY) {
+		if (r->warm && !r->t_ready)
+			return; /* the job comes later, from the snapshot */
 		send_job(r);
 		if (!r->done && vsock_process(&r->vs) < 0)
 			finish(r, VMM_ERROR, "%s", r->vs.vdev.err);
@@ -402,6 +435,11 @@ static void on_hlt(struct run *r)
 {
 	if (check_panic(r))
 		return;
+	/* Ready and now waiting for its job: the pristine point. */
+	if (r->warm && !r->t_ready && r->ctl.state == CTL_READY) {
+		r->pristine = true;
+		return;
+	}
 	vsock_flush(&r->vs);
 	vsock_on_halt(&r->vs);
 	r->vs.rx_pushed = 0;
@@ -505,12 +543,13 @@ static void run_vcpu(struct run *r)
 	char err[VMM_HOOK_ERR_MAX];
 
 	start_clock(r);
-	if (!r->done && r->cfg->before_first_run) {
+	if (!r->done && !r->hooked && r->vm_cfg->before_first_run) {
 		err[0] = '\0';
-		if (r->cfg->before_first_run(r->cfg->hook_arg, err) != 0)
+		r->hooked = true;
+		if (r->vm_cfg->before_first_run(r->vm_cfg->hook_arg, err) != 0)
 			finish(r, VMM_ERROR, "%s", err[0] ? err : "hook failed");
 	}
-	while (!r->done) {
+	while (!r->done && !r->pristine) {
 		if (past_deadline(r)) {
 			timed_out(r);
 			break;
@@ -667,14 +706,32 @@ static int check_drives(const struct vmm_config *cfg, char *err)
 	return 0;
 }
 
-static int check_config(struct run *r, char *err)
+static int check_vm_config(const struct vmm_config *cfg, char *err)
 {
-	const struct vmm_config *cfg = r->cfg;
-
 	if (!cfg->kernel || cfg->kernel_len == 0) {
 		vmm_errf(err, VMM_ERR_MAX, "no guest kernel image");
 		return -1;
 	}
+	if (cfg->mem_mib < AL_MEM_MIN_MIB || cfg->mem_mib > AL_MEM_MAX_MIB) {
+		vmm_errf(err, VMM_ERR_MAX,
+			 "guest memory of %u MiB: must be %u..%u MiB",
+			 cfg->mem_mib, AL_MEM_MIN_MIB, AL_MEM_MAX_MIB);
+		return -1;
+	}
+	if (cfg->timeout_ms == 0) {
+		vmm_errf(err, VMM_ERR_MAX, "timeout must be positive");
+		return -1;
+	}
+	return check_drives(cfg, err);
+}
+
+/* The job's part of cfg, for a VM of mem_mib. 0, -1 (VMM_ERROR) or -2
+ * (VMM_EXEC_FAILED), with err set. */
+static int check_job_config(struct run *r, const struct vmm_config *cfg,
+			    char *err)
+{
+	uint32_t count, bytes;
+
 	if (cfg->timeout_ms == 0) {
 		vmm_errf(err, VMM_ERR_MAX, "timeout must be positive");
 		return -1;
@@ -684,22 +741,25 @@ static int check_config(struct run *r, char *err)
 			 "empty argument list (argv[0] unset)");
 		return -1;
 	}
-	if (cfg->mem_mib < AL_MEM_MIN_MIB || cfg->mem_mib > AL_MEM_MAX_MIB) {
-		vmm_errf(err, VMM_ERR_MAX,
-			 "guest memory of %u MiB: must be %u..%u MiB",
-			 cfg->mem_mib, AL_MEM_MIN_MIB, AL_MEM_MAX_MIB);
-		return -1;
-	}
 	uint64_t stack =
 	    cfg->stack_bytes ? cfg->stack_bytes : VMM_STACK_DEFAULT;
-	if (stack >= ((uint64_t)cfg->mem_mib << 20)) {
+	uint32_t mib = r->vm_cfg->mem_mib;
+	if (stack >= (uint64_t)mib << 20) {
 		vmm_errf(err, VMM_ERR_MAX,
 			 "stack of %llu bytes does not fit a %u MiB guest",
-			 (unsigned long long)stack, cfg->mem_mib);
+			 (unsigned long long)stack, mib);
 		return -1;
 	}
 	r->stack_bytes = (stack + AL_PAGE_SIZE - 1) & ~(AL_PAGE_SIZE - 1);
-	return check_drives(cfg, err);
+	if (control_check_args(cfg->argv, cfg->envp, &count, &bytes, err) <
+	    0) {
+		char why[VMM_ERR_MAX];
+		memcpy(why, err, sizeof(why));
+		vmm_errf(err, VMM_ERR_MAX, "%s: %s",
+			 cfg->job_name ? cfg->job_name : "job", why);
+		return -2;
+	}
+	return 0;
 }
 
 static void teardown(struct run *r)
@@ -718,67 +778,243 @@ static void teardown(struct run *r)
 	r->res->teardown_us = us_since(t0);
 }
 
-int vmm_run(const struct vmm_config *cfg, struct vmm_result *res)
-{
-	char err[VMM_ERR_MAX];
-	uint32_t count, bytes;
+/* The VM: a one-shot run, or a warm VM between jobs. */
+struct vmm {
+	struct run r;
+};
 
+static struct vmm *run_alloc(const struct vmm_config *cfg,
+			     struct vmm_result *res)
+{
 	memset(res, 0, sizeof(*res));
-	uint64_t t0 = vmm_now_ns();
-	struct run *r = calloc(1, sizeof(*r));
-	if (!r) {
+	struct vmm *v = calloc(1, sizeof(*v));
+	if (!v) {
 		res->outcome = VMM_ERROR;
 		snprintf(res->message, sizeof(res->message),
 			 "out of memory for the VM state");
-		return 0;
+		return NULL;
 	}
-	r->cfg = cfg;
+	struct run *r = &v->r;
+	r->cfg = r->vm_cfg = cfg;
 	r->res = res;
 	r->gm.fd = -1;
 	r->vm.vm_fd = r->vm.vcpu_fd = -1;
-	r->vm.run = NULL;
+	return v;
+}
 
-	if (check_config(r, err) < 0) {
-		finish(r, VMM_ERROR, "%s", err);
-		free(r);
-		return 0;
-	}
-	if (control_check_args(cfg->argv, cfg->envp, &count, &bytes, err) < 0) {
-		finish(r, VMM_EXEC_FAILED, "%s: %s",
-		       cfg->job_name ? cfg->job_name : "job", err);
-		free(r);
-		return 0;
-	}
+static void set_deadline(struct run *r, uint64_t t0, uint64_t timeout_ms)
+{
 	/* A timeout beyond ~290 years is as good as none. */
-	uint64_t ms = cfg->timeout_ms;
-	if (ms > (1ull << 53) / 1000000ull)
-		ms = (1ull << 53) / 1000000ull;
-	r->deadline = t0 + ms * 1000000ull;
+	if (timeout_ms > (1ull << 53) / 1000000ull)
+		timeout_ms = (1ull << 53) / 1000000ull;
+	r->deadline = t0 + timeout_ms * 1000000ull;
+}
 
-	if (signals_arm(r, err) < 0 || create_vm(r, err) < 0) {
+/* Creates and boots the VM. 0, or -1 with the outcome final. */
+static int start_vm(struct run *r, uint64_t t0)
+{
+	char err[VMM_ERR_MAX];
+
+	if (signals_arm(r, err) < 0 || timer_arm(r, err) < 0 ||
+	    create_vm(r, err) < 0 ||
+	    (r->warm && snapshot_track(&r->vm, &r->gm, err) < 0)) {
 		finish(r, VMM_ERROR, "%s", err);
-		goto out;
+		return -1;
 	}
-	res->create_us = us_since(t0);
+	r->res->create_us = us_since(t0);
 	r->t_boot = vmm_now_ns();
 	alarm_run = r->vm.run;
 	if (alarm_fired)
 		r->vm.run->immediate_exit = 1;
 	if (boot_vm(r, err) < 0) {
 		finish(r, VMM_ERROR, "%s", err);
-		goto out;
+		return -1;
 	}
+	return 0;
+}
+
+/* Runs the guest until the job ends; its output goes out. */
+static void run_job(struct run *r)
+{
 	fds_nonblock(r);
 	run_vcpu(r);
 	if (r->ctl.state == CTL_DONE && !r->ctl.exec_error)
 		drain_output(r);
 	if (r->t_job)
-		res->run_us = us_since(r->t_job);
+		r->res->run_us = us_since(r->t_job);
 	else if (!r->t_ready)
-		res->boot_us = us_since(r->t_boot);
-out:
+		r->res->boot_us = us_since(r->t_boot);
+	fds_restore(r);
+}
+
+/* 0, or -1 with the outcome final: a bad configuration. */
+static int check_all(struct run *r, const struct vmm_config *cfg, bool job)
+{
+	char err[VMM_ERR_MAX];
+	int c = job ? check_job_config(r, cfg, err) : check_vm_config(cfg, err);
+	if (c < 0)
+		finish(r, c == -2 ? VMM_EXEC_FAILED : VMM_ERROR, "%s", err);
+	return c < 0 ? -1 : 0;
+}
+
+static void release(struct vmm *v)
+{
+	struct run *r = &v->r;
 	alarm_run = NULL;
 	teardown(r);
-	free(r);
+	snapshot_free(&r->snap);
+	vsock_destroy(&r->vs_snap);
+	free(r->blk_snap);
+	free(v);
+}
+
+int vmm_run(const struct vmm_config *cfg, struct vmm_result *res)
+{
+	uint64_t t0 = vmm_now_ns();
+	struct vmm *v = run_alloc(cfg, res);
+	if (!v)
+		return 0;
+	struct run *r = &v->r;
+	if (check_all(r, cfg, false) < 0 || check_all(r, cfg, true) < 0) {
+		free(v);
+		return 0;
+	}
+	set_deadline(r, t0, cfg->timeout_ms);
+	if (start_vm(r, t0) == 0)
+		run_job(r);
+	release(v);
 	return 0;
+}
+
+/* The pristine point: RAM, vCPU and every device as they are now. */
+static int save_pristine(struct run *r, char *err)
+{
+	if (snapshot_take(&r->snap, &r->vm, &r->gm, err) < 0 ||
+	    vsock_save(&r->vs, &r->vs_snap, err) < 0)
+		return -1;
+	r->ctl_snap = r->ctl;
+	r->blk_snap = calloc(r->nblk ? r->nblk : 1, sizeof(*r->blk_snap));
+	if (!r->blk_snap) {
+		vmm_errf(err, VMM_ERR_MAX, "out of memory for the snapshot");
+		return -1;
+	}
+	for (unsigned i = 0; i < r->nblk; i++)
+		r->blk_snap[i] = r->blk[i].vdev;
+	return 0;
+}
+
+struct vmm *vmm_boot(const struct vmm_config *cfg, struct vmm_result *res)
+{
+	char err[VMM_ERR_MAX];
+	uint64_t t0 = vmm_now_ns();
+	struct vmm *v = run_alloc(cfg, res);
+	if (!v)
+		return NULL;
+	struct run *r = &v->r;
+	if (check_all(r, cfg, false) < 0) {
+		free(v);
+		return NULL;
+	}
+	r->warm = true;
+	set_deadline(r, t0, cfg->timeout_ms);
+	if (start_vm(r, t0) == 0)
+		run_vcpu(r);
+	if (!r->done && !r->pristine)
+		finish(r, VMM_ERROR, "the guest kernel stopped before it was "
+				     "ready for a job");
+	if (!r->done && save_pristine(r, err) < 0)
+		finish(r, VMM_ERROR, "snapshot: %s", err);
+	if (r->done) {
+		release(v);
+		return NULL;
+	}
+	res->boot_us = us_since(r->t_boot);
+	timer_disarm(r);
+	return v;
+}
+
+/* Back to the pristine point, or the VM is marked broken. */
+static void revert(struct run *r)
+{
+	char err[VMM_ERR_MAX];
+
+	if (snapshot_revert(&r->snap, &r->vm, &r->gm, &r->res->revert, err) <
+	    0) {
+		r->broken = true;
+		snprintf(r->res->revert_error, sizeof(r->res->revert_error),
+			 "%s", err);
+		return;
+	}
+	vsock_restore(&r->vs, &r->vs_snap);
+	r->ctl = r->ctl_snap;
+	for (unsigned i = 0; i < r->nblk; i++)
+		blk_restore(&r->blk[i], &r->blk_snap[i]);
+	r->overlay_room = BLK_OVERLAY_MAX / BLK_CHUNK_SIZE;
+	r->pristine = true;
+}
+
+/* The job's descriptors, counters and caps on the VM's streams. */
+static void attach_job(struct run *r)
+{
+	const struct vmm_config *cfg = r->cfg;
+	struct vsock_fds vf = {
+	    .in = cfg->stdin_fd,
+	    .out = cfg->stdout_fd,
+	    .err = cfg->stderr_fd,
+	    .in_stats = &r->res->in,
+	    .out_stats = &r->res->out,
+	    .err_stats = &r->res->err,
+	    .in_max = cfg->stream_caps ? cfg->stdin_max : UINT64_MAX,
+	    .out_max = cfg->stream_caps ? cfg->stdout_max : UINT64_MAX,
+	    .err_max = cfg->stream_caps ? cfg->stderr_max : UINT64_MAX,
+	};
+	vsock_attach(&r->vs, &vf);
+}
+
+int vmm_job(struct vmm *v, const struct vmm_config *cfg,
+	    struct vmm_result *res)
+{
+	char err[VMM_ERR_MAX];
+	uint64_t t0 = vmm_now_ns();
+	struct run *r = &v->r;
+
+	memset(res, 0, sizeof(*res));
+	r->res = res;
+	r->cfg = cfg;
+	r->done = false;
+	r->t_ready = r->t_job = 0;
+	if (r->broken || !r->pristine) {
+		finish(r, VMM_ERROR, "this VM could not be reverted after an "
+				     "earlier job: destroy it");
+		return -1;
+	}
+	if (check_all(r, cfg, true) < 0)
+		return 0;
+	set_deadline(r, t0, cfg->timeout_ms);
+	alarm_fired = 0;
+	r->vm.run->immediate_exit = 0;
+	if (timer_arm(r, err) < 0 || boot_reseed(&r->gm, err) < 0) {
+		finish(r, VMM_ERROR, "%s", err);
+		return 0;
+	}
+	attach_job(r);
+	r->pristine = false;
+	r->t_boot = t0;
+	send_job(r);
+	if (!r->done)
+		device_call(r, vsock_process(&r->vs), &r->vs.vdev);
+	run_job(r);
+	timer_disarm(r);
+	revert(r);
+	return r->broken ? -1 : 0;
+}
+
+void vmm_destroy(struct vmm *v)
+{
+	struct vmm_result scratch;
+
+	if (!v)
+		return;
+	v->r.res = &scratch;
+	release(v);
 }

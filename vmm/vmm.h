@@ -103,6 +103,8 @@ struct vmm_revert_stats {
 	uint64_t us;
 };
 
+#define VMM_REVERT_ERR_MAX 256
+
 struct vmm_stream_stats {
 	uint64_t bytes;
 	bool truncated; /* output dropped because the reader went away */
@@ -117,6 +119,9 @@ struct vmm_result {
 	struct vmm_stream_stats in, out, err;
 	/* phase timings in microseconds */
 	uint64_t create_us, boot_us, load_us, run_us, teardown_us;
+	/* A warm VM's job (vmm_job): how it went back to the snapshot. */
+	struct vmm_revert_stats revert;
+	char revert_error[VMM_REVERT_ERR_MAX]; /* empty unless it failed */
 };
 
 /*
@@ -125,5 +130,30 @@ struct vmm_result {
  * failures; -1 only if result itself could not be produced (never so far).
  */
 int vmm_run(const struct vmm_config *cfg, struct vmm_result *result);
+
+/*
+ * A warm VM: booted once, snapshotted when the guest kernel is ready for a
+ * job, then given jobs one at a time, each put back to the snapshot after
+ * it ends so that nothing one job did can be seen by the next.
+ *
+ * vmm_boot uses the VM's part of cfg (kvm_fd, mem_mib, kernel, drives,
+ * verbose, before_first_run; timeout_ms bounds the boot) and returns NULL
+ * with result saying why if the VM could not be made ready. The descriptors
+ * in cfg must stay open while the VM lives.
+ */
+struct vmm;
+struct vmm *vmm_boot(const struct vmm_config *cfg, struct vmm_result *result);
+
+/*
+ * Runs one job on a warm VM with the job's part of cfg (job_fd, argv, envp,
+ * standard streams, timeout, stack, stream caps, syscall policy) and reverts
+ * the VM. result is filled as by vmm_run, plus result->revert. Returns 0,
+ * or -1 when the VM could not be reverted (result->revert_error says why):
+ * it then refuses further jobs; destroy it.
+ */
+int vmm_job(struct vmm *vm, const struct vmm_config *cfg,
+	    struct vmm_result *result);
+
+void vmm_destroy(struct vmm *vm);
 
 #endif

@@ -97,7 +97,9 @@ struct cpu_state {
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
 	struct kvm_debugregs dregs;
-	struct kvm_xsave xsave; /* when has_xsave */
+	/* struct kvm_xsave, when has_xsave; a plain array because newer
+	 * headers end that struct in a flexible member. */
+	uint32_t xsave[4096]; /* room for KVM_CAP_XSAVE2 sizes (AMX) */
 	struct kvm_fpu fpu;     /* otherwise */
 	bool has_xsave;
 	uint64_t msr[CPU_STATE_MSRS];
@@ -187,6 +189,8 @@ int boot_build_tables(const struct guest_mem *gm, const struct vm_layout *l,
 int boot_write_bootinfo(const struct guest_mem *gm, const struct vm_layout *l,
 			const struct al_mmio_slot *slots, unsigned mmio_count,
 			uint64_t tsc_khz, uint32_t flags, char *err);
+/* A fresh random seed in bootinfo, for the next job of a warm VM. */
+int boot_reseed(const struct guest_mem *gm, char *err);
 int boot_set_clock(const struct guest_mem *gm, uint64_t tsc_base,
 		   uint64_t realtime_ns);
 
@@ -399,6 +403,12 @@ struct vsock_fds {
 void vsock_init(struct vsock *vs, const struct guest_mem *gm, uint64_t gpa,
 		struct vmm_control *ctl, const struct vsock_fds *fds);
 void vsock_destroy(struct vsock *vs);
+/* Binds the streams to a job's descriptors, counters and caps. */
+void vsock_attach(struct vsock *vs, const struct vsock_fds *fds);
+/* The device at the pristine point, and back to it after a job (its
+ * buffers freed). Saving fails while bytes are in flight. */
+int vsock_save(const struct vsock *vs, struct vsock *snap, char *err);
+void vsock_restore(struct vsock *vs, const struct vsock *snap);
 /* The device rule: consume all TX chains, then fill RX chains. */
 int vsock_process(struct vsock *vs);
 /* Writes buffered output to the host fds; queues credit updates. */
@@ -457,6 +467,9 @@ int blk_init(struct blk *b, const struct guest_mem *gm, uint64_t gpa,
 	     uint32_t *overlay_room, char *err);
 /* Frees the overlay; the image descriptor stays the caller's. */
 void blk_destroy(struct blk *b);
+/* Back to the pristine point: the overlay dropped, the transport and
+ * queues as saved in vdev. */
+void blk_restore(struct blk *b, const struct virtio_dev *vdev);
 /* Serves every available request (what a notify does). -1 (vdev.err set)
  * only when the ring itself is broken. */
 int blk_process(struct blk *b);

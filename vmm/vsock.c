@@ -695,19 +695,49 @@ void vsock_init(struct vsock *vs, const struct guest_mem *gm, uint64_t gpa,
 	vs->vdev.read_config = vs_read_config;
 	vs->vdev.reset = vs_reset;
 	vs->ctl = ctl;
+	for (int i = 0; i < VS_NSTREAMS; i++)
+		vs->s[i].host_port = stream_ports[i];
+	vsock_attach(vs, fds);
+}
+
+void vsock_attach(struct vsock *vs, const struct vsock_fds *fds)
+{
 	int fd[VS_NSTREAMS] = {-1, fds->in, fds->out, fds->err};
 	struct vmm_stream_stats *st[VS_NSTREAMS] = {
 	    &vs->ctl_stats, fds->in_stats, fds->out_stats, fds->err_stats};
 	uint64_t room[VS_NSTREAMS] = {UINT64_MAX, fds->in_max, fds->out_max,
 				      fds->err_max};
 	for (int i = 0; i < VS_NSTREAMS; i++) {
-		vs->s[i].host_port = stream_ports[i];
 		vs->s[i].fd = fd[i];
 		vs->s[i].stats = st[i];
 		vs->s[i].room = room[i];
+		vs->s[i].blocked = false;
 	}
 	/* No stdin at all reads as empty. */
 	vs->s[VS_STDIN].eof = fds->in < 0;
+}
+
+int vsock_save(const struct vsock *vs, struct vsock *snap, char *err)
+{
+	for (int i = 0; i < VS_NSTREAMS; i++) {
+		if (vs->s[i].buf_len || vs->s[i].out) {
+			vmm_errf(err, VMM_ERR_MAX,
+				 "vsock: %s has bytes in flight at the "
+				 "snapshot",
+				 stream_names[i]);
+			return -1;
+		}
+	}
+	*snap = *vs;
+	for (int i = 0; i < VS_NSTREAMS; i++)
+		snap->s[i].buf = NULL; /* the buffers stay the live device's */
+	return 0;
+}
+
+void vsock_restore(struct vsock *vs, const struct vsock *snap)
+{
+	vsock_destroy(vs);
+	*vs = *snap;
 }
 
 void vsock_destroy(struct vsock *vs)
