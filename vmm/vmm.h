@@ -37,9 +37,11 @@ enum vmm_job_check vmm_check_job(int fd, const char *name, uint64_t mem_bytes,
 				 struct vmm_job_image *img, char *err,
 				 size_t errlen);
 
-/* One drive: an image the supervisor opened read-only. A writable drive
- * writes to a private copy-on-write overlay in VMM memory that dies with the
- * job; the image itself is never written. */
+/* One drive: an image the supervisor opened read-only (a regular file; a
+ * size that is not a multiple of 512 reads as zeros up to the next one). A
+ * writable drive writes to a private copy-on-write overlay in VMM memory
+ * that dies with the job, 64 MiB for all drives of a run together (then the
+ * guest's writes fail with EIO); the image itself is never written. */
 struct vmm_drive {
 	int fd;
 	const char *mount; /* absolute guest path, shorter than AL_MOUNT_MAX */
