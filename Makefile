@@ -130,7 +130,7 @@ unit: $(TEST_BINS)
 integration: $(TEST_BINS)
 	WITH_KVM_TIMEOUT=$${WITH_KVM_TIMEOUT:-1200} \
 	./scripts/with-kvm env AIRLOCK=$(BUILD)/airlock JOBS=$(BUILD)/jobs \
-		AIRLOCK_TESTHOOKS=$(BUILD)/airlock-testhooks \
+		AIRLOCK_TESTHOOKS=$(BUILD)/airlock-testhooks WARM=$(BUILD)/tests/warm \
 		$(BUILD)/tests/integration --jobs 2 2>&1 | tee -a $(BUILD)/test.log
 
 # The jail and a few runs again as an ordinary user in group kvm.

@@ -3,12 +3,14 @@
  * it after each (vmm_boot / vmm_job). For the warm-VM tests and benchmark
  * until `airlock serve` exists.
  *
- *   warm [--memory MIB] [--repeat N] PROG [ARG...] [::: PROG [ARG...]]...
+ *   warm [--memory MIB] [--repeat N] [--timeout SEC] PROG [ARG...]
+ *        [::: PROG [ARG...]]...
  *
  * The job groups run in order, the whole list N times. Each job gets warm's
  * own stdin, stdout and stderr. For every job one line goes to stderr:
  *   warm: job K exit|signal V revert P pages dirty|full U us
- * Exit status: 0 if every job ran and every revert worked, else 1.
+ * Exit status: 0 if every job ran (to any end but a VMM error) and every
+ * revert worked, else 1.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -71,26 +73,29 @@ static bool report(unsigned k, const struct vmm_result *r)
 		r->revert.full ? "full" : "dirty",
 		(unsigned long long)r->revert.us, r->message[0] ? ": " : "",
 		r->message);
-	return r->outcome == VMM_EXITED || r->outcome == VMM_SIGNALED;
+	return r->outcome != VMM_ERROR;
 }
 
 int main(int argc, char **argv)
 {
-	unsigned mib = 64, repeat = 1;
+	unsigned mib = 64, repeat = 1, timeout_s = 60;
 	int i = 1;
 	for (; i + 1 < argc && argv[i][0] == '-'; i += 2) {
 		if (strcmp(argv[i], "--memory") == 0)
 			mib = (unsigned)atoi(argv[i + 1]);
 		else if (strcmp(argv[i], "--repeat") == 0)
 			repeat = (unsigned)atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "--timeout") == 0)
+			timeout_s = (unsigned)atoi(argv[i + 1]);
 		else
 			break;
 	}
 	struct job jobs[MAX_JOBS];
 	int n = i < argc ? split_jobs(argv + i, jobs) : -1;
 	if (n < 0) {
-		fprintf(stderr, "usage: warm [--memory MIB] [--repeat N] PROG "
-				"[ARG...] [::: PROG [ARG...]]...\n");
+		fprintf(stderr, "usage: warm [--memory MIB] [--repeat N] "
+				"[--timeout SEC] PROG [ARG...] [::: PROG "
+				"[ARG...]]...\n");
 		return 2;
 	}
 	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -125,6 +130,7 @@ int main(int argc, char **argv)
 			jc.stdin_fd = 0;
 			jc.stdout_fd = 1;
 			jc.stderr_fd = 2;
+			jc.timeout_ms = timeout_s * 1000ull;
 			fflush(stdout);
 			int rc = vmm_job(vm, &jc, &res);
 			ok = report(k++, &res) && rc == 0;
