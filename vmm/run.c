@@ -643,6 +643,23 @@ static int add_drives(struct run *r, struct al_mmio_slot *slots, char *err)
 	return 0;
 }
 
+/* The job's descriptors, counters and caps for the VM's streams. */
+static struct vsock_fds streams_of(const struct run *r)
+{
+	const struct vmm_config *cfg = r->cfg;
+	return (struct vsock_fds){
+	    .in = cfg->stdin_fd,
+	    .out = cfg->stdout_fd,
+	    .err = cfg->stderr_fd,
+	    .in_stats = &r->res->in,
+	    .out_stats = &r->res->out,
+	    .err_stats = &r->res->err,
+	    .in_max = cfg->stream_caps ? cfg->stdin_max : UINT64_MAX,
+	    .out_max = cfg->stream_caps ? cfg->stdout_max : UINT64_MAX,
+	    .err_max = cfg->stream_caps ? cfg->stderr_max : UINT64_MAX,
+	};
+}
+
 static int boot_vm(struct run *r, char *err)
 {
 	const struct vmm_config *cfg = r->cfg;
@@ -654,17 +671,7 @@ static int boot_vm(struct run *r, char *err)
 
 	/* Slot 0: virtio-vsock. */
 	control_init(&r->ctl, cfg->verbose);
-	struct vsock_fds vf = {
-	    .in = cfg->stdin_fd,
-	    .out = cfg->stdout_fd,
-	    .err = cfg->stderr_fd,
-	    .in_stats = &r->res->in,
-	    .out_stats = &r->res->out,
-	    .err_stats = &r->res->err,
-	    .in_max = cfg->stream_caps ? cfg->stdin_max : UINT64_MAX,
-	    .out_max = cfg->stream_caps ? cfg->stdout_max : UINT64_MAX,
-	    .err_max = cfg->stream_caps ? cfg->stderr_max : UINT64_MAX,
-	};
+	struct vsock_fds vf = streams_of(r);
 	vsock_init(&r->vs, &r->gm, AL_MMIO_GPA, &r->ctl, &vf);
 	r->vs_ready = true;
 	add_slot(r, slots, &r->vs.vdev);
@@ -953,24 +960,6 @@ static void revert(struct run *r)
 	r->pristine = true;
 }
 
-/* The job's descriptors, counters and caps on the VM's streams. */
-static void attach_job(struct run *r)
-{
-	const struct vmm_config *cfg = r->cfg;
-	struct vsock_fds vf = {
-	    .in = cfg->stdin_fd,
-	    .out = cfg->stdout_fd,
-	    .err = cfg->stderr_fd,
-	    .in_stats = &r->res->in,
-	    .out_stats = &r->res->out,
-	    .err_stats = &r->res->err,
-	    .in_max = cfg->stream_caps ? cfg->stdin_max : UINT64_MAX,
-	    .out_max = cfg->stream_caps ? cfg->stdout_max : UINT64_MAX,
-	    .err_max = cfg->stream_caps ? cfg->stderr_max : UINT64_MAX,
-	};
-	vsock_attach(&r->vs, &vf);
-}
-
 int vmm_job(struct vmm *v, const struct vmm_config *cfg,
 	    struct vmm_result *res)
 {
@@ -997,7 +986,8 @@ int vmm_job(struct vmm *v, const struct vmm_config *cfg,
 		finish(r, VMM_ERROR, "%s", err);
 		return 0;
 	}
-	attach_job(r);
+	struct vsock_fds vf = streams_of(r);
+	vsock_attach(&r->vs, &vf);
 	r->pristine = false;
 	r->t_boot = t0;
 	send_job(r);
