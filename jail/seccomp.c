@@ -49,12 +49,12 @@ static int allow_fixed(scmp_filter_ctx f)
 	rc |= allow(f, SCMP_SYS(fallocate)); /* zeroing guest RAM by hole punch */
 	rc |= allow(f, SCMP_SYS(clock_gettime)); /* when the vDSO falls back */
 	/* The wall-clock limit: SIGALRM interrupts KVM_RUN, the handler
-	 * returns through rt_sigreturn; teardown restores the signal state. */
+	 * returns through rt_sigreturn; teardown restores the signal state.
+	 * SIGPIPE is ignored in the jailed VMM (inherited from the
+	 * supervisor), so no pending one is ever swallowed. */
 	rc |= allow(f, SCMP_SYS(rt_sigreturn));
 	rc |= allow(f, SCMP_SYS(rt_sigaction));
 	rc |= allow(f, SCMP_SYS(rt_sigprocmask));
-	rc |= allow(f, SCMP_SYS(rt_sigpending));
-	rc |= allow(f, SCMP_SYS(rt_sigtimedwait));
 	rc |= allow(f, SCMP_SYS(timer_delete));
 	/* malloc and teardown (kvm_run and guest RAM unmapped). */
 	rc |= allow(f, SCMP_SYS(brk));

@@ -137,6 +137,9 @@ static __attribute__((noreturn)) void child_run(const struct vmm_config *in,
 		cfg.kvm_fd = CHILD_KVM;
 		cfg.job_fd = CHILD_JOB;
 		cfg.before_first_run = lock_hook;
+		/* EPIPE rather than a signal when the job's reader goes; the
+		 * filter has no room for swallowing a pending SIGPIPE. */
+		signal(SIGPIPE, SIG_IGN);
 		cfg.hook_arg = &sc;
 		if (vmm_run(&cfg, &res) != 0 && !res.message[0])
 			snprintf(res.message, sizeof(res.message),

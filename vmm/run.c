@@ -45,6 +45,7 @@ static void on_alarm(int sig)
 struct run_signals {
 	struct sigaction old_alrm;
 	sigset_t old_mask;
+	bool pipe_blocked; /* by us, for the run */
 	bool pipe_pending_before;
 	timer_t timer;
 	bool have_action, have_mask, have_timer;
@@ -147,11 +148,18 @@ static int signals_arm(struct run *r, char *err)
 	s->have_action = true;
 
 	/* SIGALRM must reach us; SIGPIPE must not kill us when the reader of
-	 * the job's output goes away (we see EPIPE instead). */
+	 * the job's output goes away (we see EPIPE instead). Where it is
+	 * ignored already (the jailed VMM) there is nothing to do, and
+	 * nothing to swallow afterwards. */
+	struct sigaction pipe_sa;
+	sigaction(SIGPIPE, NULL, &pipe_sa);
+	s->pipe_blocked = pipe_sa.sa_handler != SIG_IGN;
 	sigemptyset(&set);
-	sigaddset(&set, SIGPIPE);
-	sigpending(&pending);
-	s->pipe_pending_before = sigismember(&pending, SIGPIPE);
+	if (s->pipe_blocked) {
+		sigaddset(&set, SIGPIPE);
+		sigpending(&pending);
+		s->pipe_pending_before = sigismember(&pending, SIGPIPE);
+	}
 	pthread_sigmask(SIG_BLOCK, &set, &s->old_mask);
 	sigemptyset(&set);
 	sigaddset(&set, SIGALRM);
@@ -213,8 +221,8 @@ static void signals_restore(struct run *r)
 	if (s->have_mask) {
 		sigset_t pending, pipe;
 		/* Swallow the SIGPIPE our own writes raised, if any. */
-		sigpending(&pending);
-		if (sigismember(&pending, SIGPIPE) && !s->pipe_pending_before) {
+		if (s->pipe_blocked && !sigpending(&pending) &&
+		    sigismember(&pending, SIGPIPE) && !s->pipe_pending_before) {
 			struct timespec zero = {0, 0};
 			sigemptyset(&pipe);
 			sigaddset(&pipe, SIGPIPE);
