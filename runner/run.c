@@ -30,6 +30,7 @@ struct run_opts {
 	char **env, **drives;         /* NULL-terminated lists */
 	size_t nenv, ndrives;
 	const char *result_path;
+	const char *kernel_path; /* NULL: the built-in guest kernel */
 	bool verbose;
 	char **argv; /* PROGRAM [ARG...] */
 };
@@ -96,7 +97,8 @@ static void usage(FILE *f)
 	fprintf(f, "usage: airlock run [--policy FILE] [--memory MIB] "
 		   "[--timeout SEC] [--env K=V]...\n"
 		   "                   [--drive IMAGE:GUESTPATH[:rw]]... "
-		   "[--result FILE] [--verbose] [--] PROGRAM [ARG...]\n");
+		   "[--result FILE] [--verbose] [--kernel ELF]\n"
+		   "                   [--] PROGRAM [ARG...]\n");
 }
 
 /* Returns 0, or an exit status after printing why the command line is bad. */
@@ -110,6 +112,7 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 		{"drive", required_argument, NULL, 'd'},
 		{"result", required_argument, NULL, 'r'},
 		{"verbose", no_argument, NULL, 'v'},
+		{"kernel", required_argument, NULL, 'k'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -117,7 +120,7 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 	optind = 1;
 	opterr = 0;
 	int c;
-	while ((c = getopt_long(argc, argv, "+p:m:t:e:d:r:vh", longopts,
+	while ((c = getopt_long(argc, argv, "+p:m:t:e:d:r:vk:h", longopts,
 				NULL)) != -1) {
 		bool ok = true;
 		switch (c) {
@@ -128,6 +131,7 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 		case 'd': ok = push(&o->drives, &o->ndrives, optarg); break;
 		case 'r': o->result_path = optarg; break;
 		case 'v': o->verbose = true; break;
+		case 'k': o->kernel_path = optarg; break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -377,6 +381,8 @@ struct host_side {
 	unsigned ndrives;
 	char **envp; /* NULL-terminated, each malloc'd */
 	size_t nenv;
+	char *kernel; /* --kernel image; NULL for the built-in one */
+	size_t kernel_len;
 };
 
 static void host_release(struct host_side *h)
@@ -391,6 +397,24 @@ static void host_release(struct host_side *h)
 	for (size_t i = 0; i < h->nenv; i++)
 		free(h->envp[i]);
 	free(h->envp);
+	free(h->kernel);
+}
+
+/* The guest kernel to boot: --kernel's file, or the one built in. */
+static int load_kernel(const struct run_opts *o, struct host_side *h,
+		       struct run_report *rep)
+{
+	if (!o->kernel_path) {
+		h->kernel_len =
+		    (size_t)(airlock_kernel_end - airlock_kernel_start);
+		return 0;
+	}
+	if (kernel_file_load(o->kernel_path, &h->kernel, &h->kernel_len,
+			     rep->reason, sizeof(rep->reason)) < 0) {
+		report(rep, EXIT_AIRLOCK_ERROR, "error", NULL);
+		return -1;
+	}
+	return 0;
 }
 
 static int add_env_string(struct host_side *h, const char *name,
@@ -507,13 +531,13 @@ static void run_vm(const struct run_opts *o, const struct policy *p,
 	char jail_err[JAIL_MSG_MAX];
 	struct host_side h = {.kvm = -1, .stream = {-1, -1, -1}};
 	if (open_streams(&h, rep) == 0 && build_env(p, &h, rep) == 0 &&
-	    open_drives(p, &h, rep) == 0 && (h.kvm = open_kvm(rep)) >= 0) {
+	    open_drives(p, &h, rep) == 0 && load_kernel(o, &h, rep) == 0 &&
+	    (h.kvm = open_kvm(rep)) >= 0) {
 		struct vmm_config cfg = {
 		    .kvm_fd = h.kvm,
 		    .mem_mib = (uint32_t)p->vm.memory_mib,
-		    .kernel = airlock_kernel_start,
-		    .kernel_len =
-			(size_t)(airlock_kernel_end - airlock_kernel_start),
+		    .kernel = h.kernel ? h.kernel : airlock_kernel_start,
+		    .kernel_len = h.kernel_len,
 		    .job_fd = job_fd,
 		    .job_name = o->argv[0],
 		    .argv = o->argv,

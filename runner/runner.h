@@ -22,6 +22,15 @@ enum {
 /* The guest kernel image linked into the binary (runner/kernel_blob.S). */
 extern const char airlock_kernel_start[], airlock_kernel_end[];
 
+/*
+ * Reads a guest kernel ELF for `run --kernel` into a malloc'd buffer. 0, or
+ * -1 with a message naming the file in err (exit 125). The image itself is
+ * validated by the VMM when it boots it.
+ */
+#define KERNEL_FILE_MAX (64 << 20)
+int kernel_file_load(const char *path, char **image, size_t *len, char *err,
+		     size_t errlen);
+
 int cmd_run(int argc, char **argv);
 int cmd_policy(int argc, char **argv); /* runner/policy_cmd.c */
 
