@@ -49,7 +49,7 @@ INTEG_SRC := $(wildcard tests/integration/*.c)
 JOB_SRC := $(wildcard tests/jobs/*.c)
 JOBS := $(foreach j,$(JOB_SRC:tests/jobs/%.c=%),$(BUILD)/jobs/$(j).musl $(BUILD)/jobs/$(j).glibc)
 
-.PHONY: all deps test check unit integration integration-user asan-test demo bench fuzz clean format
+.PHONY: all deps test check unit integration integration-user asan-test demo bench fuzz fuzz-replay clean format
 all: $(BUILD)/airlock
 
 deps:
@@ -180,9 +180,22 @@ $(FUZZ)/obj/%.o: %.c
 $(FUZZ)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_OBJ)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ $(HOST_LDLIBS) -o $@
 
+# Every committed corpus file (seeds and the regression inputs of bugs
+# found) runs once through its target first: a fixed bug that comes back
+# fails here, whatever the fuzzer finds in the time it gets.
+fuzz-replay: $(FUZZ_TARGETS:%=$(FUZZ)/%)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		[ -d fuzz/corpus/$$t ] || continue; \
+		echo "fuzz: replaying fuzz/corpus/$$t"; \
+		$(FUZZ)/$$t -timeout=10 -rss_limit_mb=2048 \
+			$$(find fuzz/corpus/$$t -type f | sort) \
+			>$(FUZZ)/$$t.replay.log 2>&1 || \
+			{ tail -40 $(FUZZ)/$$t.replay.log; exit 1; }; \
+	done
+
 # Each target runs FUZZ_SECONDS from its committed seeds (and, for job
 # binaries, the built fixtures); any crash, leak or timeout fails the build.
-fuzz: $(FUZZ_TARGETS:%=$(FUZZ)/%) $(BUILD)/jobs/hello.musl $(BUILD)/jobs/hello.pie
+fuzz: fuzz-replay $(FUZZ_TARGETS:%=$(FUZZ)/%) $(BUILD)/jobs/hello.musl $(BUILD)/jobs/hello.pie
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		mkdir -p $(FUZZ)/corpus/$$t; \
 		[ -d fuzz/corpus/$$t ] && cp -r fuzz/corpus/$$t/. $(FUZZ)/corpus/$$t/; \

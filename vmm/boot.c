@@ -188,7 +188,7 @@ static int find_kernel_header(Elf *e, struct kernel_info *ki, char *err)
 		return -1;
 	}
 	while ((scn = elf_nextscn(e, scn)) != NULL) {
-		Elf64_Shdr *sh = elf64_getshdr(scn);
+		GElf_Shdr shdr, *sh = gelf_getshdr(scn, &shdr);
 		if (!sh)
 			continue;
 		const char *name = elf_strptr(e, shstrndx, sh->sh_name);
@@ -234,8 +234,10 @@ int boot_load_kernel(const struct guest_mem *gm, const void *image, size_t len,
 			 "guest kernel: not an ELF64 x86-64 ET_EXEC image");
 		goto out;
 	}
-	Elf64_Phdr *ph = elf64_getphdr(e);
-	if (elf_getphdrnum(e, &phnum) != 0 || !ph) {
+	/* Headers are copied out with gelf_get*: in an image read in place,
+	 * libelf's own pointers follow e_phoff and e_shoff, which need not be
+	 * aligned. */
+	if (elf_getphdrnum(e, &phnum) != 0 || !elf64_getphdr(e)) {
 		vmm_errf(err, VMM_ERR_MAX,
 			 "guest kernel: bad program headers: %s",
 			 elf_errmsg(-1));
@@ -243,9 +245,10 @@ int boot_load_kernel(const struct guest_mem *gm, const void *image, size_t len,
 	}
 	unsigned loads = 0;
 	for (size_t i = 0; i < phnum; i++) {
-		if (ph[i].p_type != PT_LOAD)
+		GElf_Phdr ph;
+		if (!gelf_getphdr(e, (int)i, &ph) || ph.p_type != PT_LOAD)
 			continue;
-		if (load_kernel_segment(gm, image, len, &ph[i], ki, (unsigned)i,
+		if (load_kernel_segment(gm, image, len, &ph, ki, (unsigned)i,
 					err) < 0)
 			goto out;
 		loads++;
