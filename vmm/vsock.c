@@ -241,7 +241,11 @@ static void on_request(struct vsock *vs, struct vs_stream *s,
 	s->guest_port = h->src_port;
 	s->peer_buf_alloc = h->buf_alloc;
 	s->peer_fwd_cnt = h->fwd_cnt;
-	s->tx_cnt = s->rx_cnt = s->fwd_cnt = s->fwd_sent = 0;
+	s->tx_cnt = s->rx_cnt = 0;
+	/* Output of a connection the guest reset may still be buffered: the
+	 * new one starts that far behind (rx_cnt - fwd_cnt == buf_len), so
+	 * the credit it is told leaves room for it. */
+	s->fwd_cnt = s->fwd_sent = 0u - s->buf_len;
 	s->peer_shut = 0;
 	s->want_response = true;
 }

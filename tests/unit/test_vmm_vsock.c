@@ -437,6 +437,40 @@ Test(vmm_vsock, stdout_reaches_pipe_byte_exact)
 	cr_assert_not(st_out.truncated);
 }
 
+/* A device reset leaves output buffered on the host: a new connection is
+ * told only the credit the buffer has room for, and may use all of it. */
+Test(vmm_vsock, reconnect_after_reset_gets_the_credit_left)
+{
+	static uint8_t data[60000];
+	fill_pattern(data, sizeof(data), 9);
+	connect(AL_PORT_STDOUT, 0);
+	for (int i = 0; i < 3; i++) {
+		struct virtio_vsock_hdr h = mkhdr(
+		    AL_PORT_STDOUT, VIRTIO_VSOCK_OP_RW, sizeof(data), 0, 0);
+		cr_assert_eq(tx(&h, data, sizeof(data)), 0, "%s", vs->vdev.err);
+	}
+	uint32_t buffered = vs->s[VS_STDOUT].buf_len;
+	cr_assert_gt(buffered, 0, "the pipe took everything");
+	wr(VIRTIO_MMIO_STATUS, 0);
+	driver_init();
+	struct virtio_vsock_hdr h =
+	    mkhdr(AL_PORT_STDOUT, VIRTIO_VSOCK_OP_REQUEST, 0, 0, 0);
+	rx_post(4096);
+	cr_assert_eq(tx(&h, NULL, 0), 0, "%s", vs->vdev.err);
+	struct virtio_vsock_hdr r;
+	cr_assert(rx_get(&r, NULL, 0));
+	cr_assert_eq(r.op, VIRTIO_VSOCK_OP_RESPONSE);
+	uint32_t credit = r.buf_alloc - (0u - r.fwd_cnt);
+	cr_assert_eq(credit, AL_HOST_STREAM_BUF - buffered);
+	for (uint32_t sent = 0; sent < credit;) {
+		uint32_t n = credit - sent < sizeof(data) ? credit - sent
+							  : sizeof(data);
+		h = mkhdr(AL_PORT_STDOUT, VIRTIO_VSOCK_OP_RW, n, 0, 0);
+		cr_assert_eq(tx(&h, data, n), 0, "%s", vs->vdev.err);
+		sent += n;
+	}
+}
+
 static void cap_stdout_at_100000(void)
 {
 	cap_out = 100000;
