@@ -216,6 +216,23 @@ Test(hostile, huge_credit_never_overfills_a_buffer)
 	outcome_free(&o);
 }
 
+Test(hostile, reset_while_output_is_buffered_loses_nothing)
+{
+	struct outcome o;
+	boot_hostile(&o, "reset_midstream", LIMIT_S, NULL, NULL, 0);
+	cr_expect_eq(o.status, 125, "status %d: %s", o.status, o.err);
+	cr_expect(strstr(o.err, "halted with nothing to wait for"), "%s",
+		  o.err);
+	/* 200,000 bytes before the reset, then the credit left. */
+	cr_expect(o.out_len > 200000 && o.out_len <= 200000 + 262144,
+		  "%zu bytes", o.out_len);
+	for (size_t i = 0; i < o.out_len; i++)
+		if (o.out[i] != 'r')
+			cr_assert_fail("byte %zu of stdout is 0x%02x", i,
+				       (unsigned char)o.out[i]);
+	outcome_free(&o);
+}
+
 Test(hostile, stdout_flood_stops_at_the_policy_cap)
 {
 	char path[] = "/tmp/airlock-hostile-policy-XXXXXX";

@@ -81,5 +81,7 @@ void hl_send_msg(uint16_t type, const void *payload, uint32_t len);
 void hl_ready(void);
 /* Posts an RX buffer of len device-writable bytes. */
 void hl_rx_post(void *buf, uint32_t len);
+/* Copies the header of the next packet the device put in RX; 0 if none. */
+int hl_rx_next(struct virtio_vsock_hdr *h);
 
 #endif

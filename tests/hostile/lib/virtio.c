@@ -69,6 +69,7 @@ static struct {
 
 void hl_vq_setup(struct hl_vq *vq, unsigned q)
 {
+	memset(&rings[q], 0, sizeof(rings[q])); /* a fresh start after a reset */
 	vq->desc = rings[q].desc;
 	vq->avail = (struct virtq_avail *)rings[q].avail;
 	vq->used = (volatile struct virtq_used *)rings[q].used;

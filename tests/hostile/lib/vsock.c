@@ -9,10 +9,11 @@ struct hl_vq hl_rx, hl_tx_q;
 
 #define TX_SLOTS (HL_QSIZE / 2)
 static struct virtio_vsock_hdr tx_hdr[TX_SLOTS];
-static uint16_t rx_next;
+static uint16_t rx_next, rx_seen;
 
 void hl_vsock_up(void)
 {
+	rx_next = rx_seen = 0;
 	hl_virtio_init();
 	hl_vq_setup(&hl_rx, VIRTIO_VSOCK_QUEUE_RX);
 	hl_vq_setup(&hl_tx_q, VIRTIO_VSOCK_QUEUE_TX);
@@ -100,4 +101,13 @@ void hl_rx_post(void *buf, uint32_t len)
 	hl_rx.desc[i] = (struct virtq_desc){
 	    .addr = (uint64_t)buf, .len = len, .flags = VIRTQ_DESC_F_WRITE};
 	hl_vq_publish(&hl_rx, i);
+}
+
+int hl_rx_next(struct virtio_vsock_hdr *h)
+{
+	if (hl_rx.used->idx == rx_seen)
+		return 0;
+	uint32_t id = hl_rx.used->ring[rx_seen++ % HL_QSIZE].id;
+	memcpy(h, (const void *)hl_rx.desc[id % HL_QSIZE].addr, sizeof(*h));
+	return 1;
 }
