@@ -7,6 +7,7 @@
  *             auxv pairs, envp[] NULL, argv[] NULL, argc   <- RSP, 16-aligned
  */
 #include "gk.h"
+#include "vfs.h"
 
 #define AT_NULL 0
 #define AT_PHDR 3
@@ -29,7 +30,6 @@
 #define AT_EXECFN 31
 #define NAUXV 19
 
-#define GK_JOB_UID 1000 /* the job runs as uid/gid 1000: not root */
 
 /* A byte of w (bytes past the end forced non-zero) is zero. */
 static bool has_zero_byte(uint64_t w)
@@ -163,9 +163,8 @@ void exec_job(const struct gk_job *job)
 	pf_tlb_flush_all(); /* once, for every PTE tightened above */
 	gk_proc.stack_bytes = job->hdr->stack_bytes;
 	gk_proc.umask = 022;
-	gk_proc.fd[0] = GK_FD_STDIN;
-	gk_proc.fd[1] = GK_FD_STDOUT;
-	gk_proc.fd[2] = GK_FD_STDERR;
+	/* The tree and descriptors 0-2 were set up at boot. */
+	devfs_job((const char *)(uintptr_t)job->strings);
 	syscall_policy(job->hdr);
 	gk_proc.start_tsc = pf_rdtsc();
 	pf_enter_user(info.entry, sp);

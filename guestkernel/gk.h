@@ -76,21 +76,41 @@ static inline void gk_barrier(void)
 #define ESRCH 3
 #define EINTR 4
 #define EIO 5
+#define ENXIO 6
 #define EBADF 9
 #define EAGAIN 11
 #define ENOMEM 12
+#define EACCES 13
 #define EFAULT 14
+#define EBUSY 16
 #define EEXIST 17
+#define EXDEV 18
 #define ENODEV 19
+#define ENOTDIR 20
+#define EISDIR 21
 #define EINVAL 22
+#define ENFILE 23
+#define EMFILE 24
 #define ENOTTY 25
+#define EFBIG 27
+#define ENOSPC 28
 #define ESPIPE 29
 #define EROFS 30
+#define EMLINK 31
 #define EPIPE 32
 #define ERANGE 34
 #define EDEADLK 35
+#define ENAMETOOLONG 36
 #define ENOSYS 38
+#define ENOTEMPTY 39
+#define ELOOP 40
+#define EOVERFLOW 75
+#define EOPNOTSUPP 95
 #define ETIMEDOUT 110
+#define EUCLEAN 117
+
+/* The job runs as uid and gid 1000: not root. */
+#define GK_JOB_UID 1000u
 
 /* Signals the kernel raises itself. */
 #define GK_SIGILL 4
@@ -206,6 +226,11 @@ long mm_mprotect(uint64_t addr, uint64_t len, unsigned long prot);
 long mm_mremap(uint64_t old, uint64_t old_len, uint64_t new_len,
 	       unsigned long flags);
 long mm_madvise(uint64_t addr, uint64_t len, long advice);
+/* Takes len (page multiple) bytes of free job memory for the kernel's own
+ * use (file data and file-system objects): zeroed, no longer reachable by
+ * the job, never given back. 0 when the job's memory, or the half of it
+ * files may use, is exhausted. */
+uint64_t mm_kernel_grow(uint64_t len);
 
 /* ---- syscall.c --------------------------------------------------------- */
 /* Called by the syscall entry stub with the job's arguments. */
@@ -220,9 +245,10 @@ void syscall_policy(const struct al_job *job);
 #define GK_SYSCALL(name) long name(GK_SYSARGS)
 
 /* ---- proc.c ------------------------------------------------------------ */
-/* Descriptors can only name the three streams (dup makes more of them). */
-#define GK_NFDS 64
-enum gk_fd_kind { GK_FD_NONE, GK_FD_STDIN, GK_FD_STDOUT, GK_FD_STDERR };
+/* As many descriptors as RLIMIT_NOFILE says (vfs.h has the table's API). */
+#define GK_NFDS 1024
+struct gk_file;
+struct gk_inode;
 
 struct gk_proc {
 	uint64_t syscalls;    /* syscalls made, for the result */
@@ -231,7 +257,9 @@ struct gk_proc {
 	uint64_t fs_base, gs_base;
 	uint64_t sigmask;
 	uint32_t umask;
-	uint8_t fd[GK_NFDS]; /* what each descriptor is: enum gk_fd_kind */
+	struct gk_inode *cwd;
+	struct gk_file *files[GK_NFDS];
+	uint64_t cloexec[GK_NFDS / 64];
 };
 extern struct gk_proc gk_proc;
 /* The job ends: report AL_MSG_RESULT and wait for the VMM to stop us. */
@@ -243,12 +271,6 @@ GK_NORETURN void proc_kill(int sig, uint64_t fault_addr, uint64_t fault_rip);
 long proc_raise(int sig);
 /* The job's disposition for sig: 0 SIG_DFL, 1 SIG_IGN, else a handler. */
 uint64_t proc_handler(int sig);
-/* What descriptor fd is (GK_FD_NONE when not open). */
-static inline enum gk_fd_kind proc_fd(long fd)
-{
-	return fd >= 0 && fd < GK_NFDS ? (enum gk_fd_kind)gk_proc.fd[fd]
-				       : GK_FD_NONE;
-}
 
 /* ---- fault.c ----------------------------------------------------------- */
 struct gk_trapframe {

@@ -1,5 +1,6 @@
 /* Boot: from the VMM's prepared state to the job in ring 3. */
 #include "gk.h"
+#include "vfs.h"
 
 static void check_bootinfo(const struct al_bootinfo *bi)
 {
@@ -18,6 +19,7 @@ void gk_main(struct al_bootinfo *bi)
 	check_bootinfo(GK_BI);
 	mm_boot();
 	vsock_init();
+	devfs_boot(); /* before READY: the tree is part of the snapshot */
 	static struct gk_job job;
 	job_receive(&job);
 	exec_job(&job);

@@ -26,6 +26,10 @@ extern char gk_kstack_guard[];
 static uint64_t *ptes;
 static uint64_t job_base, job_end;
 static struct gk_extents free_ranges;
+/* Job memory the kernel took for files ("free" here means kernel-held);
+ * never given back, so chunks stay few and merged. */
+static struct gk_extents kernel_ranges;
+static uint64_t kernel_bytes;
 static uint64_t brk_start, brk_cur, map_top;
 
 static void check_layout(const struct al_bootinfo *bi)
@@ -120,6 +124,12 @@ void mm_set_pte_bits(uint64_t lo, uint64_t hi, uint64_t bits)
 
 /* ---- brk and mmap bookkeeping --------------------------------------------- */
 
+/* The job may not map, unmap or re-protect memory the kernel holds. */
+static bool kernel_holds(uint64_t lo, uint64_t hi)
+{
+	return gk_ext_any_free(&kernel_ranges, lo, hi);
+}
+
 void mm_job_init(uint64_t brk, uint64_t top)
 {
 	brk_start = brk_cur = brk;
@@ -166,7 +176,7 @@ static long map_fixed(uint64_t addr, uint64_t len, unsigned long prot,
 {
 	if (addr % AL_PAGE_SIZE)
 		return -EINVAL;
-	if (!in_job(addr, len))
+	if (!in_job(addr, len) || kernel_holds(addr, addr + len))
 		return -ENOMEM;
 	if ((flags & MAP_FIXED_NOREPLACE) && !(flags & MAP_FIXED) &&
 	    !gk_ext_all_free(&free_ranges, addr, addr + len))
@@ -210,6 +220,8 @@ long mm_munmap(uint64_t addr, uint64_t len)
 	uint64_t hi = GK_MIN(gk_page_up(addr + len), job_end);
 	if (lo >= hi)
 		return 0; /* nothing of ours there */
+	if (kernel_holds(lo, hi))
+		return -EINVAL;
 	if (gk_ext_release(&free_ranges, lo, hi, unmap_piece, 0) < 0)
 		return -ENOMEM;
 	return 0;
@@ -225,7 +237,8 @@ long mm_mprotect(uint64_t addr, uint64_t len, unsigned long prot)
 		return 0;
 	len = gk_page_up(len);
 	if (!len || !in_job(addr, len) ||
-	    gk_ext_any_free(&free_ranges, addr, addr + len))
+	    gk_ext_any_free(&free_ranges, addr, addr + len) ||
+	    kernel_holds(addr, addr + len))
 		return -ENOMEM;
 	mm_set_pte_bits(addr, addr + len, mm_prot_bits(prot));
 	return 0;
@@ -239,7 +252,8 @@ long mm_mremap(uint64_t old, uint64_t old_len, uint64_t new_len,
 	old_len = gk_page_up(old_len);
 	new_len = gk_page_up(new_len);
 	if (!old_len || !new_len || !in_job(old, old_len) ||
-	    gk_ext_any_free(&free_ranges, old, old + old_len))
+	    gk_ext_any_free(&free_ranges, old, old + old_len) ||
+	    kernel_holds(old, old + old_len))
 		return -EFAULT;
 	if (new_len <= old_len) {
 		if (gk_ext_release(&free_ranges, old + new_len, old + old_len,
@@ -267,7 +281,7 @@ long mm_madvise(uint64_t addr, uint64_t len, long advice)
 	if (advice != MADV_DONTNEED || !len)
 		return 0; /* advice only */
 	len = gk_page_up(len);
-	if (!len || !in_job(addr, len))
+	if (!len || !in_job(addr, len) || kernel_holds(addr, addr + len))
 		return -ENOMEM;
 	/* DONTNEED on private anonymous memory reads back as zeroes. */
 	for (uint64_t a = addr; a < addr + len; a += AL_PAGE_SIZE) {
@@ -276,4 +290,27 @@ long mm_madvise(uint64_t addr, uint64_t len, long advice)
 			gk_zero((void *)(uintptr_t)a, AL_PAGE_SIZE);
 	}
 	return 0;
+}
+
+/* ---- memory the kernel holds for files ----------------------------------- */
+
+uint64_t mm_kernel_grow(uint64_t len)
+{
+	/* As Linux sizes tmpfs: at most half of memory goes to files. */
+	if (len > (job_end - job_base) / 2 - kernel_bytes)
+		return 0;
+	uint64_t addr = gk_ext_find(&free_ranges, len);
+	if (!addr || gk_ext_take(&free_ranges, addr, addr + len, reuse_piece,
+				 0) < 0)
+		return 0;
+	if (gk_ext_release(&kernel_ranges, addr, addr + len, 0, 0) < 0) {
+		gk_ext_release(&free_ranges, addr, addr + len, unmap_piece, 0);
+		return 0;
+	}
+	/* Supervisor-only: the job's accesses fault, user_ok refuses it. */
+	for (uint64_t a = addr; a < addr + len; a += AL_PAGE_SIZE)
+		ptes[a >> AL_PAGE_SHIFT] &= ~AL_PTE_U;
+	pf_tlb_flush_all();
+	kernel_bytes += len;
+	return addr;
 }

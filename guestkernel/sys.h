@@ -4,27 +4,70 @@
 
 #include "gk.h"
 
-/* sys_io.c: the three standard streams */
+/* sys_io.c: moving bytes through descriptors */
 GK_SYSCALL(sys_read);
 GK_SYSCALL(sys_write);
 GK_SYSCALL(sys_readv);
 GK_SYSCALL(sys_writev);
+GK_SYSCALL(sys_pread64);
+GK_SYSCALL(sys_pwrite64);
+GK_SYSCALL(sys_preadv);
+GK_SYSCALL(sys_pwritev);
+GK_SYSCALL(sys_lseek);
+GK_SYSCALL(sys_sendfile);
+GK_SYSCALL(sys_ioctl);
+GK_SYSCALL(sys_poll);
+GK_SYSCALL(sys_ppoll);
+
+/* sys_fd.c: the descriptor table */
 GK_SYSCALL(sys_close);
 GK_SYSCALL(sys_dup);
 GK_SYSCALL(sys_dup2);
 GK_SYSCALL(sys_dup3);
-GK_SYSCALL(sys_fstat);
-GK_SYSCALL(sys_newfstatat);
-GK_SYSCALL(sys_lseek);
-GK_SYSCALL(sys_pread64);
-GK_SYSCALL(sys_ioctl);
 GK_SYSCALL(sys_fcntl);
-GK_SYSCALL(sys_poll);
-GK_SYSCALL(sys_ppoll);
-GK_SYSCALL(sys_getcwd);
+GK_SYSCALL(sys_pipe);
+GK_SYSCALL(sys_pipe2);
+GK_SYSCALL(sys_ftruncate);
+GK_SYSCALL(sys_fsync);
+GK_SYSCALL(sys_fchdir);
+GK_SYSCALL(sys_getdents64);
+struct gk_inode;
+/* ftruncate and truncate: size checks, then the file system's truncate. */
+long sys_truncate_inode(struct gk_inode *in, long size);
+
+/* sys_path.c: calls that name files */
+GK_SYSCALL(sys_open);
+GK_SYSCALL(sys_openat);
+GK_SYSCALL(sys_creat);
+GK_SYSCALL(sys_mkdir);
+GK_SYSCALL(sys_mkdirat);
+GK_SYSCALL(sys_symlink);
+GK_SYSCALL(sys_symlinkat);
+GK_SYSCALL(sys_unlink);
+GK_SYSCALL(sys_unlinkat);
+GK_SYSCALL(sys_rmdir);
+GK_SYSCALL(sys_rename);
+GK_SYSCALL(sys_renameat);
+GK_SYSCALL(sys_renameat2);
 GK_SYSCALL(sys_readlink);
 GK_SYSCALL(sys_readlinkat);
+GK_SYSCALL(sys_access);
+GK_SYSCALL(sys_faccessat);
+GK_SYSCALL(sys_faccessat2);
+GK_SYSCALL(sys_chdir);
+GK_SYSCALL(sys_getcwd);
+GK_SYSCALL(sys_truncate);
+GK_SYSCALL(sys_chmod);
+GK_SYSCALL(sys_fchmod);
+GK_SYSCALL(sys_fchmodat);
+GK_SYSCALL(sys_utimensat);
+
+/* sys_stat.c */
 GK_SYSCALL(sys_stat);
+GK_SYSCALL(sys_lstat);
+GK_SYSCALL(sys_fstat);
+GK_SYSCALL(sys_newfstatat);
+GK_SYSCALL(sys_statx);
 
 /* sys_mm.c */
 GK_SYSCALL(sys_brk);
@@ -65,6 +108,8 @@ GK_SYSCALL(sys_sched_setaffinity);
 GK_SYSCALL(sys_futex);
 GK_SYSCALL(sys_umask);
 GK_SYSCALL(sys_zero);
+GK_SYSCALL(sys_sysinfo);
+GK_SYSCALL(sys_getcpu);
 
 /* sys_signal.c */
 GK_SYSCALL(sys_rt_sigaction);

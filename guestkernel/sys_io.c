@@ -1,71 +1,37 @@
 /*
- * File descriptors: each names one of the job's standard streams, carried
- * over vsock (0, 1 and 2 at start; dup makes more). Data moves between the job's own buffers and the host without a
- * copy in ring 0: the descriptors point at the (validated) user memory.
- * There is no file system yet: paths do not resolve.
+ * Moving bytes through descriptors: read/write and their vector and
+ * positioned forms, lseek, sendfile, poll. Streams (the vsock stdio) move
+ * job memory straight to the device; files go through their inode.
  */
 #include "sys.h"
+#include "vfs.h"
 
 #define MAX_RW 0x7ffff000ull /* Linux's MAX_RW_COUNT */
 #define IOV_MAX 1024
-#define RX_SEGS 11 /* what the vsock payload chain holds */
-
-#define S_IFIFO 0010000u
-#define AT_EMPTY_PATH 0x1000
+#define SEEK_SET 0
+#define SEEK_CUR 1
+#define SEEK_END 2
+#define SEEK_DATA 3
+#define SEEK_HOLE 4
 #define POLLIN 0x1
 #define POLLOUT 0x4
 #define POLLNVAL 0x20
 #define POLLRDNORM 0x40
 #define POLLWRNORM 0x100
 
-static bool fd_open(long fd)
+/* The file behind fd if it is open for reading (writing: write). */
+static long file_for(long fd, bool write, struct gk_file **out)
 {
-	return proc_fd(fd) != GK_FD_NONE;
-}
-
-static bool fd_reads(long fd)
-{
-	return proc_fd(fd) == GK_FD_STDIN;
-}
-
-/* The stream behind a writable fd, or -1. */
-static int out_stream(long fd)
-{
-	switch (proc_fd(fd)) {
-	case GK_FD_STDOUT:
-		return GK_STDOUT;
-	case GK_FD_STDERR:
-		return GK_STDERR;
-	default:
-		return -1;
-	}
-}
-
-static long stream_write(int s, const struct gk_iov *iov, unsigned n,
-			 uint64_t max)
-{
-	long r = vsock_send((enum gk_stream)s, iov, n, max);
-	if (r == -EPIPE)
-		proc_raise(GK_SIGPIPE); /* returns unless it kills the job */
-	return r;
-}
-
-GK_SYSCALL(sys_write)
-{
-	int s = out_stream(a0);
-	uint64_t len = GK_MIN((uint64_t)a2, MAX_RW);
-	if (s < 0)
+	struct gk_file *f = fd_file(fd);
+	if (!f || !(write ? file_writable(f) : file_readable(f)))
 		return -EBADF;
-	if (!len)
-		return 0;
-	if (!user_ok((uint64_t)a1, len, false))
-		return -EFAULT;
-	struct gk_iov iov = {(uint64_t)a1, len};
-	return stream_write(s, &iov, 1, len);
+	*out = f;
+	return 0;
 }
 
-/* Checks a user iovec array for reading from it; returns the total. */
-static long check_out_iov(uint64_t uiov, long cnt)
+/* Checks a job iovec array and every buffer in it (writable ones for a
+ * read); returns the byte total. */
+static long iov_check(uint64_t uiov, long cnt, bool for_read)
 {
 	if (cnt < 0 || cnt > IOV_MAX)
 		return -EINVAL;
@@ -77,163 +43,199 @@ static long check_out_iov(uint64_t uiov, long cnt)
 		if (iov[i].len > (uint64_t)INT64_MAX - total)
 			return -EINVAL;
 		total += iov[i].len;
-		if (!user_ok(iov[i].base, iov[i].len, false))
+		if (!user_ok(iov[i].base, iov[i].len, for_read))
 			return -EFAULT;
 	}
 	return (long)total;
 }
 
-GK_SYSCALL(sys_writev)
+/* Where a transfer starts: pos for pread/pwrite (-1: the file position,
+ * or the end for an append). */
+static long start_of(struct gk_file *f, long pos, bool write,
+		     uint64_t *off)
 {
-	int s = out_stream(a0);
-	if (s < 0)
+	if (pos >= 0 && !f->ops->seekable)
+		return -ESPIPE;
+	if (pos == -1) {
+		bool append = write && (f->flags & O_APPEND) && f->inode;
+		*off = append ? f->inode->size : f->pos;
+	} else {
+		*off = (uint64_t)pos;
+	}
+	return 0;
+}
+
+/* The transfer itself; pos as for start_of. The job's iov array cannot
+ * change meanwhile: the job is not running. */
+static long transfer(long fd, const struct gk_iov *iov, unsigned n,
+		     long pos, bool write)
+{
+	struct gk_file *f;
+	uint64_t off;
+	long r = file_for(fd, write, &f);
+	if (!r)
+		r = start_of(f, pos, write, &off);
+	if (r)
+		return r;
+	r = write ? f->ops->writev(f, iov, n, off)
+		  : f->ops->readv(f, iov, n, off);
+	if (r > 0 && pos == -1 && f->ops->seekable)
+		f->pos = off + (uint64_t)r;
+	return r;
+}
+
+static long rw_one(long fd, uint64_t buf, uint64_t len, long pos,
+		   bool write)
+{
+	if (pos < -1)
+		return -EINVAL;
+	len = GK_MIN(len, MAX_RW);
+	if (!fd_file(fd))
 		return -EBADF;
-	long total = check_out_iov((uint64_t)a1, a2);
+	if (!user_ok(buf, len, !write))
+		return -EFAULT;
+	struct gk_iov iov = {buf, len};
+	return transfer(fd, &iov, 1, pos, write);
+}
+
+static long rw_vec(long fd, uint64_t uiov, long cnt, long pos, bool write)
+{
+	if (pos < -1)
+		return -EINVAL;
+	if (!fd_file(fd))
+		return -EBADF;
+	long total = iov_check(uiov, cnt, !write);
 	if (total <= 0)
 		return total;
-	/* The job cannot change the array meanwhile: it is not running. */
-	const struct gk_iov *iov = (const struct gk_iov *)(uintptr_t)a1;
-	return stream_write(s, iov, (unsigned)a2,
-			    GK_MIN((uint64_t)total, MAX_RW));
+	return transfer(fd, (const struct gk_iov *)(uintptr_t)uiov,
+			(unsigned)cnt, pos, write);
 }
 
 GK_SYSCALL(sys_read)
 {
-	if (!fd_reads(a0))
-		return -EBADF;
-	/* One packet at most arrives per read. */
-	uint64_t len = GK_MIN((uint64_t)a2, (uint64_t)AL_VSOCK_MAX_PAYLOAD);
-	if (!len)
-		return 0;
-	if (!user_ok((uint64_t)a1, len, true))
-		return -EFAULT;
-	struct gk_iov iov = {(uint64_t)a1, len};
-	return vsock_recv(GK_STDIN, &iov, 1);
+	return rw_one(a0, (uint64_t)a1, (uint64_t)a2, -1, false);
 }
 
-GK_SYSCALL(sys_readv)
+GK_SYSCALL(sys_write)
 {
-	if (!fd_reads(a0))
-		return -EBADF;
-	if (a2 < 0 || a2 > IOV_MAX)
-		return -EINVAL;
-	if (!user_ok((uint64_t)a1, (uint64_t)a2 * sizeof(struct gk_iov), false))
-		return -EFAULT;
-	const struct gk_iov *uiov = (const struct gk_iov *)(uintptr_t)a1;
-	struct gk_iov iov[RX_SEGS];
-	unsigned n = 0;
-	uint64_t room = AL_VSOCK_MAX_PAYLOAD;
-	for (long i = 0; i < a2 && n < RX_SEGS && room; i++) {
-		uint64_t len = GK_MIN(uiov[i].len, room);
-		if (uiov[i].len > (uint64_t)INT64_MAX)
-			return -EINVAL;
-		if (!len)
-			continue;
-		if (!user_ok(uiov[i].base, len, true))
-			return -EFAULT;
-		iov[n++] = (struct gk_iov){uiov[i].base, len};
-		room -= len;
-	}
-	if (!n)
-		return 0;
-	return vsock_recv(GK_STDIN, iov, n);
-}
-
-GK_SYSCALL(sys_close)
-{
-	if (!fd_open(a0))
-		return -EBADF;
-	gk_proc.fd[a0] = GK_FD_NONE;
-	return 0;
-}
-
-/* The lowest free descriptor at or above min, or -EMFILE. */
-static long fd_dup_from(long old, long min)
-{
-	for (long fd = min < 0 ? 0 : min; fd < GK_NFDS; fd++) {
-		if (proc_fd(fd) == GK_FD_NONE) {
-			gk_proc.fd[fd] = gk_proc.fd[old];
-			return fd;
-		}
-	}
-	return -24; /* EMFILE */
-}
-
-GK_SYSCALL(sys_dup)
-{
-	return fd_open(a0) ? fd_dup_from(a0, 0) : -EBADF;
-}
-
-GK_SYSCALL(sys_dup2)
-{
-	if (!fd_open(a0))
-		return -EBADF;
-	if (a1 < 0 || a1 >= GK_NFDS)
-		return -EBADF;
-	gk_proc.fd[a1] = gk_proc.fd[a0];
-	return a1;
-}
-
-GK_SYSCALL(sys_dup3)
-{
-	if (a0 == a1 || (a2 & ~0x80000L /* O_CLOEXEC */))
-		return -EINVAL;
-	return sys_dup2(a0, a1, 0, 0, 0, 0);
-}
-
-/* A pipe-like stat for the standard streams, written in place. */
-static long put_stat(long fd, uint64_t ubuf)
-{
-	if (!fd_open(fd))
-		return -EBADF;
-	if (!user_ok(ubuf, 144, true))
-		return -EFAULT;
-	uint64_t *st = (uint64_t *)(uintptr_t)ubuf;
-	gk_zero(st, 144);
-	st[0] = 0xc;                                /* st_dev */
-	st[1] = (uint64_t)fd + 1;                   /* st_ino */
-	st[2] = 1;                                  /* st_nlink */
-	st[3] = (S_IFIFO | 0600) | (1000ull << 32); /* st_mode, st_uid */
-	st[4] = 1000;                               /* st_gid */
-	st[7] = AL_PAGE_SIZE;                       /* st_blksize */
-	return 0;
-}
-
-GK_SYSCALL(sys_fstat)
-{
-	return put_stat(a0, (uint64_t)a1);
-}
-
-GK_SYSCALL(sys_newfstatat)
-{
-	/* AT_EMPTY_PATH may come with "" or, as Linux 6.11 allows, NULL. */
-	bool empty = !a1 && (a3 & AT_EMPTY_PATH);
-	if (!empty && !user_ok((uint64_t)a1, 1, false))
-		return -EFAULT;
-	empty = empty || *(const char *)(uintptr_t)a1 == 0;
-	if (empty && (a3 & AT_EMPTY_PATH))
-		return put_stat(a0, (uint64_t)a2);
-	return -ENOENT; /* no file system yet */
-}
-
-GK_SYSCALL(sys_stat)
-{
-	return -ENOENT;
-}
-
-GK_SYSCALL(sys_lseek)
-{
-	return fd_open(a0) ? -ESPIPE : -EBADF;
+	return rw_one(a0, (uint64_t)a1, (uint64_t)a2, -1, true);
 }
 
 GK_SYSCALL(sys_pread64)
 {
-	return fd_open(a0) ? -ESPIPE : -EBADF;
+	return a3 < 0 ? -EINVAL : rw_one(a0, (uint64_t)a1, (uint64_t)a2, a3,
+					 false);
+}
+
+GK_SYSCALL(sys_pwrite64)
+{
+	return a3 < 0 ? -EINVAL : rw_one(a0, (uint64_t)a1, (uint64_t)a2, a3,
+					 true);
+}
+
+GK_SYSCALL(sys_readv)
+{
+	return rw_vec(a0, (uint64_t)a1, a2, -1, false);
+}
+
+GK_SYSCALL(sys_writev)
+{
+	return rw_vec(a0, (uint64_t)a1, a2, -1, true);
+}
+
+GK_SYSCALL(sys_preadv)
+{
+	return a3 < 0 ? -EINVAL : rw_vec(a0, (uint64_t)a1, a2, a3, false);
+}
+
+GK_SYSCALL(sys_pwritev)
+{
+	return a3 < 0 ? -EINVAL : rw_vec(a0, (uint64_t)a1, a2, a3, true);
+}
+
+GK_SYSCALL(sys_lseek)
+{
+	struct gk_file *f = fd_file(a0);
+	if (!f)
+		return -EBADF;
+	if (!f->ops->seekable)
+		return -ESPIPE;
+	uint64_t size = f->inode->size;
+	int64_t base;
+	switch ((int)a2) {
+	case SEEK_SET:
+		base = 0;
+		break;
+	case SEEK_CUR:
+		base = (int64_t)f->pos;
+		break;
+	case SEEK_END:
+		base = (int64_t)size;
+		break;
+	case SEEK_DATA: /* the whole file counts as data */
+	case SEEK_HOLE:
+		if ((uint64_t)a1 >= size)
+			return -ENXIO;
+		f->pos = (int)a2 == SEEK_DATA ? (uint64_t)a1 : size;
+		return (long)f->pos;
+	default:
+		return -EINVAL;
+	}
+	int64_t to;
+	if (__builtin_add_overflow(base, (int64_t)a1, &to))
+		return -EOVERFLOW;
+	if (to < 0)
+		return -EINVAL;
+	f->pos = (uint64_t)to;
+	return to;
+}
+
+/* sendfile: through a kernel buffer, a chunk at a time. */
+static uint8_t bounce[16384];
+
+GK_SYSCALL(sys_sendfile)
+{
+	struct gk_file *in, *out;
+	long r = file_for(a1, false, &in);
+	if (r || (r = file_for(a0, true, &out)))
+		return r;
+	if (!in->ops->seekable || (out->flags & O_APPEND))
+		return -EINVAL;
+	uint64_t *uoff = (uint64_t *)(uintptr_t)a2;
+	if (uoff && !user_ok((uint64_t)a2, 8, true))
+		return -EFAULT;
+	uint64_t off = uoff ? *uoff : in->pos, left = GK_MIN((uint64_t)a3, MAX_RW);
+	if ((int64_t)off < 0)
+		return -EINVAL;
+	uint64_t done = 0;
+	while (done < left) {
+		struct gk_iov iov = {(uint64_t)(uintptr_t)bounce,
+				     GK_MIN(left - done, sizeof(bounce))};
+		long got = in->ops->readv(in, &iov, 1, off + done);
+		if (got <= 0) {
+			r = got;
+			break;
+		}
+		iov.len = (uint64_t)got;
+		long put = transfer(a0, &iov, 1, -1, true);
+		if (put <= 0) {
+			r = put;
+			break;
+		}
+		done += (uint64_t)put;
+		if (put < got)
+			break;
+	}
+	if (uoff)
+		*uoff = off + done;
+	else
+		in->pos = off + done;
+	return done ? (long)done : r;
 }
 
 GK_SYSCALL(sys_ioctl)
 {
-	if (!fd_open(a0))
+	if (!fd_file(a0))
 		return -EBADF;
 	switch ((unsigned long)a1) {
 	case 0x5421: /* FIONBIO */
@@ -245,27 +247,21 @@ GK_SYSCALL(sys_ioctl)
 	}
 }
 
-GK_SYSCALL(sys_fcntl)
+static int16_t poll_one(int32_t fd, int16_t events)
 {
-	if (!fd_open(a0))
-		return -EBADF;
-	switch (a1) {
-	case 0:    /* F_DUPFD */
-	case 1030: /* F_DUPFD_CLOEXEC */
-		return a2 < 0 || a2 >= GK_NFDS ? -EINVAL : fd_dup_from(a0, a2);
-	case 1: /* F_GETFD */
-	case 2: /* F_SETFD */
-	case 4: /* F_SETFL */
+	struct gk_file *f = fd_file(fd);
+	if (fd < 0)
 		return 0;
-	case 3: /* F_GETFL: O_RDONLY for stdin, O_WRONLY for the others */
-		return fd_reads(a0) ? 0 : 1;
-	default:
-		return -EINVAL;
-	}
+	if (!f)
+		return POLLNVAL;
+	int16_t re = 0;
+	if (f->ops->can_read && f->ops->can_read(f))
+		re |= events & (POLLIN | POLLRDNORM);
+	if (f->ops->can_write && f->ops->can_write(f))
+		re |= events & (POLLOUT | POLLWRNORM);
+	return re;
 }
 
-/* Streams never block for poll: stdin counts as readable (a read waits
- * for data), stdout and stderr as writable. */
 static long poll_fds(uint64_t ufds, uint64_t nfds)
 {
 	if (nfds > 1024)
@@ -278,17 +274,8 @@ static long poll_fds(uint64_t ufds, uint64_t nfds)
 	} *p = (void *)(uintptr_t)ufds;
 	long ready = 0;
 	for (uint64_t i = 0; i < nfds; i++) {
-		int16_t re = 0;
-		if (p[i].fd < 0)
-			re = 0;
-		else if (!fd_open(p[i].fd))
-			re = POLLNVAL;
-		else if (fd_reads(p[i].fd))
-			re = p[i].events & (POLLIN | POLLRDNORM);
-		else
-			re = p[i].events & (POLLOUT | POLLWRNORM);
-		p[i].revents = re;
-		ready += re != 0;
+		p[i].revents = poll_one(p[i].fd, p[i].events);
+		ready += p[i].revents != 0;
 	}
 	return ready;
 }
@@ -325,26 +312,4 @@ GK_SYSCALL(sys_ppoll)
 	if (ready || !timeout)
 		return ready;
 	return poll_sleep(timeout);
-}
-
-GK_SYSCALL(sys_getcwd)
-{
-	if ((uint64_t)a1 < 2)
-		return -ERANGE;
-	if (!user_ok((uint64_t)a0, 2, true))
-		return -EFAULT;
-	char *buf = (char *)(uintptr_t)a0;
-	buf[0] = '/';
-	buf[1] = 0;
-	return 2;
-}
-
-GK_SYSCALL(sys_readlink)
-{
-	return -ENOENT; /* /proc/self/exe included: no /proc */
-}
-
-GK_SYSCALL(sys_readlinkat)
-{
-	return -ENOENT;
 }

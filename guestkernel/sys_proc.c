@@ -4,7 +4,6 @@
  */
 #include "sys.h"
 
-#define GK_UID 1000
 #define USER_TOP 0x800000000000ull /* first non-canonical user address */
 #define ARCH_SET_GS 0x1001
 #define ARCH_SET_FS 0x1002
@@ -42,7 +41,7 @@ GK_SYSCALL(sys_getid)
 /* getuid, geteuid, getgid, getegid */
 GK_SYSCALL(sys_getuid)
 {
-	return GK_UID;
+	return GK_JOB_UID;
 }
 
 GK_SYSCALL(sys_getgroups)
@@ -237,4 +236,32 @@ GK_SYSCALL(sys_futex)
 	}
 	time_sleep_until(ns > UINT64_MAX - now ? UINT64_MAX : now + ns);
 	return -ETIMEDOUT;
+}
+
+/* struct sysinfo: one process, memory as the job region. */
+GK_SYSCALL(sys_sysinfo)
+{
+	if (!user_ok((uint64_t)a0, 112, true))
+		return -EFAULT;
+	uint64_t *si = (uint64_t *)(uintptr_t)a0;
+	gk_zero(si, 112);
+	si[0] = time_monotonic_ns() / 1000000000ull; /* uptime */
+	si[4] = GK_BI->mem_bytes;                    /* totalram */
+	si[5] = mm_job_end() - mm_job_base();        /* freeram */
+	*(uint16_t *)&si[10] = 1;                    /* procs */
+	*(uint32_t *)&si[13] = 1;                    /* mem_unit */
+	return 0;
+}
+
+/* One CPU, one NUMA node. */
+GK_SYSCALL(sys_getcpu)
+{
+	if ((a0 && !user_ok((uint64_t)a0, 4, true)) ||
+	    (a1 && !user_ok((uint64_t)a1, 4, true)))
+		return -EFAULT;
+	if (a0)
+		*(uint32_t *)(uintptr_t)a0 = 0;
+	if (a1)
+		*(uint32_t *)(uintptr_t)a1 = 0;
+	return 0;
 }
