@@ -3,7 +3,8 @@
  * what Linux does: the same binary passes natively (integration tests run it
  * on the host too) and inside airlock. Works under the directory in argv[1];
  * prints one line per failed check and exits with the number of failures.
- * With "fill" as argv[2], fills the file system until ENOSPC instead.
+ * With "fill" as argv[2], fills the file system until ENOSPC instead; with
+ * "ro", checks that DIR is a read-only drive.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -414,6 +415,29 @@ static void send(void)
 	close(in);
 }
 
+/* DIR is a read-only drive holding the file "small" (a mount point). */
+static int read_only(const char *dir)
+{
+	char buf[4096];
+	struct stat root, here;
+	FAILS(open("small", O_WRONLY), EROFS);
+	FAILS(open("new", O_CREAT | O_WRONLY, 0644), EROFS);
+	FAILS(mkdir("newdir", 0755), EROFS);
+	FAILS(unlink("small"), EROFS);
+	FAILS(rename("small", "other"), EROFS);
+	FAILS(truncate("small", 0), EROFS);
+	FAILS(access("small", W_OK), EROFS);
+	CHECK(access("small", R_OK) == 0);
+	CHECK(getcwd(buf, sizeof(buf)) && !strcmp(buf, dir));
+	CHECK(stat("/", &root) == 0 && stat(".", &here) == 0 &&
+	      root.st_dev != here.st_dev);
+	/* ".." of the drive's root is the directory it is mounted on. */
+	CHECK(chdir("..") == 0 && stat(".", &here) == 0 &&
+	      here.st_dev == root.st_dev);
+	printf("read-only: %d failures\n", failures);
+	return failures;
+}
+
 /* Writes 1 MiB chunks until the file system is full; then frees it. */
 static int fill(void)
 {
@@ -442,6 +466,8 @@ int main(int argc, char **argv)
 	}
 	if (argc > 2 && !strcmp(argv[2], "fill"))
 		return fill();
+	if (argc > 2 && !strcmp(argv[2], "ro"))
+		return read_only(argv[1]);
 	files();
 	big_file();
 	dirs();
