@@ -29,6 +29,9 @@
  *   sys_signal.c  signal dispositions, raise
  *   time.c      clocks from the TSC
  *   random.c    the per-run ChaCha generator
+ *   kmem.*      pages and small objects for the file system
+ *   vfs.h       the file system: vfs.c, file.c, stdio.c, tmpfs.c, devfs.c,
+ *               pipe.c, ext2fs.c (host/ext2.c) and their syscalls
  */
 #ifndef GK_H
 #define GK_H

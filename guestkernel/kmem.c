@@ -54,19 +54,23 @@ static unsigned class_of(size_t size)
 	return c;
 }
 
-/* Cuts a fresh page into objects of class c. */
-static bool refill(unsigned c)
+/* Objects never handed out yet are cut from one page per class as they
+ * are needed: no up-front loop, and they are still zero. */
+static uint8_t *bump_next[NCLASS], *bump_end[NCLASS];
+
+static uint64_t *fresh_obj(unsigned c)
 {
-	uint8_t *page = kpage_alloc();
-	if (!page)
-		return false;
 	size_t sz = (size_t)1 << (c + MIN_SHIFT);
-	for (size_t off = 0; off + sz <= AL_PAGE_SIZE; off += sz) {
-		struct free_node *n = (struct free_node *)(page + off);
-		n->next = free_objs[c];
-		free_objs[c] = n;
+	if (bump_next[c] == bump_end[c]) {
+		uint8_t *page = kpage_alloc();
+		if (!page)
+			return NULL;
+		bump_next[c] = page;
+		bump_end[c] = page + AL_PAGE_SIZE;
 	}
-	return true;
+	uint64_t *obj = (uint64_t *)bump_next[c];
+	bump_next[c] += sz;
+	return obj;
 }
 
 void *kmalloc(size_t size)
@@ -74,12 +78,14 @@ void *kmalloc(size_t size)
 	if (size > KMEM_MAX_OBJ)
 		gk_panic("kmalloc of %u bytes", (uint64_t)size);
 	unsigned c = class_of(size);
-	if (!free_objs[c] && !refill(c))
+	uint64_t *obj;
+	if (free_objs[c]) {
+		obj = (uint64_t *)free_objs[c];
+		free_objs[c] = free_objs[c]->next;
+		gk_zero(obj, (size_t)1 << (c + MIN_SHIFT));
+	} else if (!(obj = fresh_obj(c))) {
 		return NULL;
-	struct free_node *n = free_objs[c];
-	free_objs[c] = n->next;
-	uint64_t *obj = (uint64_t *)n;
-	gk_zero(obj, (size_t)1 << (c + MIN_SHIFT));
+	}
 	obj[0] = c;
 	return obj + 1;
 }

@@ -124,6 +124,8 @@ static long splice_link(struct walk *w, struct gk_inode *in)
 	/* "/" only between target and a rest: a final link's target must
 	 * not gain a trailing slash. */
 	size_t rest = gk_strlen(w->rest);
+	if ((size_t)n + 1 + rest >= sizeof(walk_buf[0]))
+		return -ENAMETOOLONG;
 	if (rest)
 		dst[n++] = '/';
 	gk_copy(dst + n, w->rest, rest + 1);
