@@ -17,15 +17,24 @@ struct kstat {
 	uint64_t atime, mtime, ctime; /* ns */
 };
 
+/* Filled field by field: a struct literal this size becomes `rep stos`,
+ * which PVM emulates one iteration at a time. */
 static void stat_inode(const struct gk_inode *in, struct kstat *k)
 {
-	*k = (struct kstat){
-		.dev = in->dev, .ino = in->ino, .nlink = in->nlink,
-		.size = in->size, .blocks = in->blocks512, .mode = in->mode,
-		.uid = in->uid, .gid = in->gid, .atime = in->atime,
-		.mtime = in->mtime, .ctime = in->ctime};
-	if ((in->mode & S_IFMT) == S_IFCHR)
-		k->rdev = DEV_MAJOR << 8 | in->u.dev_minor;
+	k->dev = in->dev;
+	k->ino = in->ino;
+	k->nlink = in->nlink;
+	k->size = in->size;
+	k->blocks = in->blocks512;
+	k->mode = in->mode;
+	k->uid = in->uid;
+	k->gid = in->gid;
+	k->atime = in->atime;
+	k->mtime = in->mtime;
+	k->ctime = in->ctime;
+	k->rdev = (in->mode & S_IFMT) == S_IFCHR
+			  ? DEV_MAJOR << 8 | in->u.dev_minor
+			  : 0;
 }
 
 static void stat_file(const struct gk_file *f, struct kstat *k)
@@ -34,9 +43,12 @@ static void stat_file(const struct gk_file *f, struct kstat *k)
 		stat_inode(f->inode, k);
 		return;
 	}
-	*k = (struct kstat){.dev = STREAM_DEV, .ino = f->stream_ino,
-			    .nlink = 1, .mode = S_IFIFO | 0600,
-			    .uid = GK_JOB_UID, .gid = GK_JOB_UID};
+	gk_zero(k, sizeof(*k));
+	k->dev = STREAM_DEV;
+	k->ino = f->stream_ino;
+	k->nlink = 1;
+	k->mode = S_IFIFO | 0600;
+	k->uid = k->gid = GK_JOB_UID;
 }
 
 static long put_stat(const struct kstat *k, uint64_t ubuf)

@@ -200,11 +200,21 @@ static long start_at(long dirfd, const char *path, struct walk *w)
 	return 0;
 }
 
+/* Field by field: a struct assignment this size becomes `rep stos`, which
+ * PVM emulates one iteration at a time. */
+static void path_clear(struct gk_path *p)
+{
+	p->dir = p->inode = NULL;
+	p->last[0] = 0;
+	p->last_len = 0;
+	p->trailing_slash = false;
+}
+
 /* The walk proper, on a path already in walk_buf[0]. */
 static long walk(long dirfd, unsigned flags, struct gk_path *out)
 {
 	struct walk w = {.rest = walk_buf[0]};
-	*out = (struct gk_path){0};
+	path_clear(out);
 	if (!w.rest[0] && !(flags & WALK_EMPTY))
 		return -ENOENT;
 	long r = start_at(dirfd, w.rest, &w);
@@ -298,7 +308,7 @@ long vfs_copy_user_path(uint64_t u, char *buf)
 long vfs_walk_user(long dirfd, uint64_t upath, unsigned flags,
 		   struct gk_path *out)
 {
-	*out = (struct gk_path){0};
+	path_clear(out);
 	if (!upath && (flags & WALK_EMPTY)) {
 		walk_buf[0][0] = 0; /* Linux 6.11: NULL with AT_EMPTY_PATH */
 	} else {
