@@ -61,6 +61,13 @@ GK_SYSCALL(sys_chmod);
 GK_SYSCALL(sys_fchmod);
 GK_SYSCALL(sys_fchmodat);
 GK_SYSCALL(sys_utimensat);
+GK_SYSCALL(sys_link);
+GK_SYSCALL(sys_linkat);
+GK_SYSCALL(sys_chown);
+GK_SYSCALL(sys_lchown);
+GK_SYSCALL(sys_fchown);
+GK_SYSCALL(sys_fchownat);
+GK_SYSCALL(sys_flock);
 
 /* sys_stat.c */
 GK_SYSCALL(sys_stat);

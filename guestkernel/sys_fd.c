@@ -11,6 +11,10 @@
 #define F_SETFD 2
 #define F_GETFL 3
 #define F_SETFL 4
+#define F_GETLK 5
+#define F_SETLK 6
+#define F_SETLKW 7
+#define F_UNLCK 2
 #define F_DUPFD_CLOEXEC 1030
 #define FD_CLOEXEC 1
 #define MAX_RW_BYTES 0x7ffff000ull
@@ -51,6 +55,16 @@ GK_SYSCALL(sys_dup3)
 	return dup_to(a0, a1, a2 & O_CLOEXEC);
 }
 
+/* One process: every lock is granted, and no other holder ever shows. */
+static long record_lock(long cmd, uint64_t uflock)
+{
+	if (!user_ok(uflock, 32, true)) /* struct flock */
+		return -EFAULT;
+	if ((int)cmd == F_GETLK)
+		*(int16_t *)(uintptr_t)uflock = F_UNLCK; /* l_type */
+	return 0;
+}
+
 GK_SYSCALL(sys_fcntl)
 {
 	struct gk_file *f = fd_file(a0);
@@ -74,6 +88,10 @@ GK_SYSCALL(sys_fcntl)
 		f->flags = (f->flags & ~(uint32_t)SETFL_MASK) |
 			   ((uint32_t)a2 & SETFL_MASK);
 		return 0;
+	case F_GETLK:
+	case F_SETLK:
+	case F_SETLKW:
+		return record_lock(a1, (uint64_t)a2);
 	default:
 		return -EINVAL;
 	}
@@ -136,6 +154,12 @@ GK_SYSCALL(sys_ftruncate)
 	if (!f->inode || !file_writable(f))
 		return -EINVAL;
 	return sys_truncate_inode(f->inode, a1);
+}
+
+/* As record locks: nobody else to conflict with. */
+GK_SYSCALL(sys_flock)
+{
+	return fd_file(a0) ? 0 : -EBADF;
 }
 
 /* Everything is in memory (or read-only): nothing to flush. */

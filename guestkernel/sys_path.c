@@ -290,6 +290,45 @@ GK_SYSCALL(sys_rename)
 	return sys_renameat2(AT_FDCWD, a0, AT_FDCWD, a1, 0, 0);
 }
 
+GK_SYSCALL(sys_linkat)
+{
+	a4 = (int)a4;
+	if (a4 & ~(long)(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH))
+		return -EINVAL;
+	unsigned wf = (a4 & AT_SYMLINK_FOLLOW) ? WALK_FOLLOW : 0;
+	struct gk_path o, n;
+	long r = vfs_walk_user(a0, (uint64_t)a1, wf | (a4 & AT_EMPTY_PATH ?
+							   WALK_EMPTY : 0),
+			       &o);
+	if (r)
+		return r;
+	if (S_ISDIR(o.inode->mode)) {
+		path_put(&o);
+		return -EPERM;
+	}
+	r = vfs_walk_user(a2, (uint64_t)a3, WALK_PARENT, &n);
+	if (r) {
+		path_put(&o);
+		return r;
+	}
+	if (n.inode || !n.dir)
+		r = -EEXIST;
+	else if (n.dir->dev != o.inode->dev)
+		r = -EXDEV;
+	else if (!(r = may_create(n.dir)))
+		r = n.dir->ops->link ? n.dir->ops->link(n.dir, n.last,
+							n.last_len, o.inode)
+				     : -EPERM;
+	path_put(&o);
+	path_put(&n);
+	return r;
+}
+
+GK_SYSCALL(sys_link)
+{
+	return sys_linkat(AT_FDCWD, a0, AT_FDCWD, a1, 0, 0);
+}
+
 GK_SYSCALL(sys_readlinkat)
 {
 	a3 = (int)a3; /* bufsiz */
@@ -441,6 +480,55 @@ static long may_touch(struct gk_inode *in)
 	if (in->read_only)
 		return -EROFS;
 	return in->uid == GK_JOB_UID ? 0 : vfs_permission(in, MAY_WRITE);
+}
+
+/* Without privileges, ownership can only be "changed" to what it is:
+ * the job's own uid and gid (or -1, unchanged), on its own files. */
+static long chown_inode(struct gk_inode *in, long uid, long gid)
+{
+	long r = may_change(in);
+	bool own = ((int)uid == -1 || (uint32_t)uid == GK_JOB_UID) &&
+		   ((int)gid == -1 || (uint32_t)gid == GK_JOB_UID);
+	if (!r && !own)
+		r = -EPERM;
+	if (!r)
+		in->ctime = time_realtime_ns();
+	return r;
+}
+
+GK_SYSCALL(sys_fchownat)
+{
+	a4 = (int)a4;
+	if (a4 & ~(long)(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
+		return -EINVAL;
+	unsigned wf = (a4 & AT_SYMLINK_NOFOLLOW) ? 0 : WALK_FOLLOW;
+	if (a4 & AT_EMPTY_PATH)
+		wf |= WALK_EMPTY;
+	struct gk_path p;
+	long r = vfs_walk_user(a0, (uint64_t)a1, wf, &p);
+	if (r)
+		return r;
+	r = chown_inode(p.inode, a2, a3);
+	path_put(&p);
+	return r;
+}
+
+GK_SYSCALL(sys_chown)
+{
+	return sys_fchownat(AT_FDCWD, a0, a1, a2, 0, 0);
+}
+
+GK_SYSCALL(sys_lchown)
+{
+	return sys_fchownat(AT_FDCWD, a0, a1, a2, AT_SYMLINK_NOFOLLOW, 0);
+}
+
+GK_SYSCALL(sys_fchown)
+{
+	struct gk_file *f = fd_file(a0);
+	if (!f)
+		return -EBADF;
+	return f->inode ? chown_inode(f->inode, a1, a2) : 0;
 }
 
 /* One utimensat timestamp: now, unchanged (OMIT) or as given. */

@@ -386,12 +386,42 @@ static long dir_rename(struct gk_inode *odir, const char *oname, size_t olen,
 	return 0;
 }
 
+/* A new name for in (a hard link, or a device's first name). */
+static long add_name(struct gk_inode *dir, const char *name, size_t len,
+		     struct gk_inode *in)
+{
+	if (find(dir, name, len))
+		return -EEXIST;
+	struct gk_tmpfs_dirent *d = dirent_new(name, len, in);
+	if (!d)
+		return -ENOSPC;
+	append(dir, d);
+	return 0;
+}
+
+static long dir_link(struct gk_inode *dir, const char *name, size_t len,
+		     struct gk_inode *in)
+{
+	long r = add_name(dir, name, len, in);
+	if (!r) {
+		in->nlink++;
+		in->ctime = time_realtime_ns();
+	}
+	return r;
+}
+
+long tmpfs_add(struct gk_inode *dir, const char *name, struct gk_inode *in)
+{
+	return add_name(dir, name, gk_strlen(name), in);
+}
+
 static const struct gk_inode_ops dir_ops = {
 	.lookup = dir_lookup,
 	.readdir = dir_readdir,
 	.create = dir_create,
 	.unlink = dir_unlink,
 	.rename = dir_rename,
+	.link = dir_link,
 	.release = tmpfs_release,
 };
 
@@ -413,16 +443,4 @@ struct gk_inode *tmpfs_new_root(void)
 	if (!root)
 		gk_panic("no memory for the root directory");
 	return root;
-}
-
-long tmpfs_add(struct gk_inode *dir, const char *name, struct gk_inode *in)
-{
-	size_t len = gk_strlen(name);
-	if (find(dir, name, len))
-		return -EEXIST;
-	struct gk_tmpfs_dirent *d = dirent_new(name, len, in);
-	if (!d)
-		return -ENOSPC;
-	append(dir, d);
-	return 0;
 }

@@ -95,6 +95,9 @@ struct gk_inode_ops {
 	long (*rename)(struct gk_inode *odir, const char *oname, size_t olen,
 		       struct gk_inode *old, struct gk_inode *ndir,
 		       const char *nname, size_t nlen, struct gk_inode *victim);
+	/* Adds name in dir for the existing inode in (not a directory). */
+	long (*link)(struct gk_inode *dir, const char *name, size_t len,
+		     struct gk_inode *in);
 	/* Files: dst/src are validated addresses (job or kernel memory). */
 	long (*read)(struct gk_inode *in, uint64_t dst, uint64_t len,
 		     uint64_t off);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
@@ -259,6 +260,34 @@ static void links(void)
 	CHECK(readlink("/proc/self/exe", buf, sizeof(buf)) > 1 && buf[0] == '/');
 }
 
+static void hard_links_owners_locks(void)
+{
+	struct stat st;
+	put("h1", "hard");
+	CHECK(link("h1", "h2") == 0);
+	CHECK(stat("h1", &st) == 0 && st.st_nlink == 2);
+	FAILS(link("h1", "h2"), EEXIST);
+	FAILS(link("none", "h3"), ENOENT);
+	CHECK(mkdir("hd", 0755) == 0);
+	FAILS(link("hd", "hd2"), EPERM);
+	CHECK(unlink("h1") == 0 && stat("h2", &st) == 0 && st.st_nlink == 1);
+	CHECK(chown("h2", getuid(), getgid()) == 0);
+	CHECK(chown("h2", -1, -1) == 0);
+	if (getuid() != 0)
+		FAILS(chown("h2", 4242, -1), EPERM);
+	CHECK(fchown(open("h2", O_RDONLY), getuid(), getgid()) == 0);
+	/* Locks on /tmp: the work directory may be on 9p (nested test VMs),
+	 * where locking hangs. */
+	int fd = open("/tmp/fsops-lock", O_CREAT | O_RDWR, 0600);
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	CHECK(fcntl(fd, F_SETLK, &fl) == 0);
+	fl.l_type = F_RDLCK;
+	CHECK(fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type == F_UNLCK);
+	CHECK(flock(fd, LOCK_EX) == 0 && flock(fd, LOCK_UN) == 0);
+	close(fd);
+	unlink("/tmp/fsops-lock");
+}
+
 static void cwd(const char *base)
 {
 	char buf[256], want[256];
@@ -473,6 +502,7 @@ int main(int argc, char **argv)
 	dirs();
 	renames();
 	links();
+	hard_links_owners_locks();
 	cwd(argv[1]);
 	access_and_modes();
 	descriptors();
