@@ -19,26 +19,19 @@ HOST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Iinclude -I. \
 HOST_LDLIBS := $(shell pkg-config --libs $(PKGS))
 HOST_LDFLAGS := $(SAN)
 
-# Temporary, until the virtio-blk driver (guestkernel/blk.c) is on this
-# branch: the drive mounts (ext2fs.c) are compiled, for their warnings, but
-# neither linked nor called. Once blk.c exists both happen by themselves.
-GK_PENDING := $(if $(wildcard guestkernel/blk.c),,guestkernel/ext2fs.c)
-GK_DEFS := $(if $(GK_PENDING),,-DGK_DRIVES)
-
 # The guest kernel: freestanding, no SIMD (the PVM emulator handles little of
 # it), no red zone (exceptions arrive on the same stack), linked at fixed
 # physical addresses below AL_JOB_GPA.
 GK_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Iinclude -Iguestkernel \
 	-ffreestanding -fno-builtin -nostdlib -fno-pie -fno-pic -fno-stack-protector \
 	-fno-asynchronous-unwind-tables -mno-red-zone -mgeneral-regs-only \
-	-mcmodel=small -fno-strict-aliasing -fcf-protection=none $(GK_DEFS)
+	-mcmodel=small -fno-strict-aliasing -fcf-protection=none
 GK_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none \
 	-Wl,-z,noexecstack -Wl,-z,max-page-size=4096 -T guestkernel/kernel.ld
 
 VMM_SRC := $(wildcard vmm/*.c)
 RUNNER_SRC := $(filter-out runner/main.c,$(wildcard runner/*.c))
-GK_SRC := $(filter-out $(GK_PENDING),$(wildcard guestkernel/*.c)) \
-	$(wildcard guestkernel/*.S)
+GK_SRC := $(wildcard guestkernel/*.c) $(wildcard guestkernel/*.S)
 # Guest-kernel sources that also compile hosted, for unit tests and fuzzing.
 GK_HOST_SRC := $(wildcard guestkernel/host/*.c)
 POLICY_SRC := $(wildcard policy/*.c)
@@ -74,8 +67,7 @@ $(BUILD)/gk/%.o: %.S
 	@mkdir -p $(dir $@)
 	$(CC) $(GK_CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/guestkernel.elf: $(GK_OBJ) guestkernel/kernel.ld \
-		$(GK_PENDING:%.c=$(BUILD)/gk/%.o)
+$(BUILD)/guestkernel.elf: $(GK_OBJ) guestkernel/kernel.ld
 	$(CC) $(GK_CFLAGS) $(GK_LDFLAGS) $(GK_OBJ) -o $@
 
 $(BUILD)/obj/kernel_blob.o: runner/kernel_blob.S $(BUILD)/guestkernel.elf

@@ -167,9 +167,7 @@ void exec_job(const struct gk_job *job)
 	devfs_job((const char *)(uintptr_t)job->strings);
 	/* The tree and descriptors 0-2 were set up at boot. */
 	devfs_job((const char *)(uintptr_t)job->strings);
-#ifdef GK_DRIVES /* temporary: see GK_PENDING in the Makefile */
 	ext2fs_mount_drives(job->hdr);
-#endif
 	syscall_policy(job->hdr);
 	gk_proc.start_tsc = pf_rdtsc();
 	pf_enter_user(info.entry, sp);

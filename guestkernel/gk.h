@@ -99,7 +99,6 @@ static inline void gk_barrier(void)
 #define ENOSPC 28
 #define ESPIPE 29
 #define EROFS 30
-#define EMLINK 31
 #define EPIPE 32
 #define ERANGE 34
 #define EDEADLK 35

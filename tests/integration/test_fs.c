@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "harness.h"
 
@@ -88,15 +87,6 @@ Test(fs, files_fill_memory_to_enospc_not_a_panic)
 
 /* ---- drives ---------------------------------------------------------------- */
 
-/* Drives need the guest's virtio-blk driver, which comes with another
- * branch; until it is in this tree the drive tests report as skipped. */
-static void require_drives(void)
-{
-	if (access("guestkernel/blk.c", F_OK))
-		cr_skip_test("no guest virtio-blk driver (guestkernel/blk.c) "
-			     "in this tree yet");
-}
-
 /* src/ with every kind of file the ext2 reader handles (indirect blocks
  * up to triple, holes, fast and slow links, a multi-block directory) and
  * ext2 images of it with 1 KiB and 4 KiB blocks, under dir. */
@@ -122,7 +112,6 @@ static void make_drives(const char *dir)
 Test(fs, ext2_drive_lists_and_reads_as_natively)
 {
 	require_kvm();
-	require_drives();
 	char *dir = fresh_dir("fs-drives"), src[512], img[512], arg[600];
 	make_drives(dir);
 	snprintf(src, sizeof(src), "%s/src", dir);
@@ -150,7 +139,6 @@ Test(fs, ext2_drive_lists_and_reads_as_natively)
 Test(fs, ext2_drive_is_read_only_and_mounted_in_the_tree)
 {
 	require_kvm();
-	require_drives();
 	char *dir = fresh_dir("fs-drive-ro"), arg[600];
 	make_drives(dir);
 	/* Writable drives are read-only for now as well. */
