@@ -119,6 +119,7 @@ TEST_BINS := $(BUILD)/airlock $(BUILD)/airlock-testhooks \
 	$(BUILD)/tests/unit $(BUILD)/tests/integration \
 	$(BUILD)/tests/bench $(BUILD)/tests/warm \
 	$(JOBS) $(BUILD)/jobs/hello.dyn $(BUILD)/jobs/hello.pie
+include tests/compat/compat.mk
 
 # Criterion runs tests in parallel; integration tests boot VMs, two at a time
 # keeps them well inside a 2-core machine.
