@@ -42,12 +42,14 @@ $(COMPAT)/data.img: tests/compat/mkroot.sh $(shell find tests/compat/data)
 	$(call compat_ext2,$(COMPAT)/root/data,$@)
 
 # What a script needs of the standard library, and no more: no tests, no
-# extension modules (a static interpreter cannot load them), no bytecode
-# caches, no link to Debian's sitecustomize in /etc.
+# extension modules (a static interpreter cannot load them), no link to
+# Debian's sitecustomize in /etc. Debian's bytecode caches stay: they halve
+# the start-up time and stay valid, since tar and mke2fs -d keep the sources'
+# modification times.
 COMPAT_PY_EXCLUDE := test lib2to3 ensurepip idlelib tkinter turtledemo \
 	lib-dynload 'config-3.11-*' pydoc_data distutils site-packages \
-	dist-packages __pycache__ sitecustomize.py
-$(COMPAT)/pystdlib.img: /usr/lib/python3.11/os.py
+	dist-packages sitecustomize.py
+$(COMPAT)/pystdlib.img: /usr/lib/python3.11/os.py tests/compat/compat.mk
 	@mkdir -p $(dir $@)
 	rm -rf $(COMPAT)/pyhome
 	mkdir -p $(COMPAT)/pyhome/lib/python3.11

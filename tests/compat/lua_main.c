@@ -20,7 +20,8 @@ static void usage(void)
 	      stderr);
 }
 
-/* The global `arg`: arg[0] is the script (or "-e"), arg[1..] what follows. */
+/* The global `arg`: arg[0] is the script (the code, for -e), arg[1..] what
+ * follows it; what precedes gets negative indices, as in the reference lua. */
 static void set_args(lua_State *L, int argc, char **argv, int script)
 {
 	lua_createtable(L, argc - script, script + 1);
