@@ -45,7 +45,8 @@ static double run_once(char **argv)
 	}
 	int st;
 	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st)) {
-		fprintf(stderr, "bench: %s failed (status 0x%x)\n", argv[0], st);
+		fprintf(stderr, "bench: %s failed (status 0x%x)\n", argv[0],
+			st);
 		exit(1);
 	}
 	return now_us() - t0;
@@ -60,7 +61,8 @@ int main(int argc, char **argv)
 		argv += 2;
 	}
 	if (argc < 4) {
-		fprintf(stderr, "usage: bench [--bytes B] LABEL N CMD [ARG...]\n");
+		fprintf(stderr,
+			"usage: bench [--bytes B] LABEL N CMD [ARG...]\n");
 		return 2;
 	}
 	int n = atoi(argv[2]);

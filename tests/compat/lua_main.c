@@ -60,7 +60,8 @@ int main(int argc, char **argv)
 	}
 	lua_State *L = luaL_newstate();
 	if (!L) {
-		fputs("lua: cannot create a Lua state: out of memory\n", stderr);
+		fputs("lua: cannot create a Lua state: out of memory\n",
+		      stderr);
 		return 1;
 	}
 	luaL_openlibs(L);

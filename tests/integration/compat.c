@@ -28,10 +28,10 @@ struct prog_spec {
 };
 
 static const struct prog_spec progs[] = {
-	[COMPAT_BUSYBOX] = {"/bin/busybox", "64", false},
-	[COMPAT_LUA] = {"compat/lua", "64", false},
-	/* A 9 MiB binary with a heap that grows with the scripts. */
-	[COMPAT_PYTHON] = {"compat/python", "512", true},
+    [COMPAT_BUSYBOX] = {"/bin/busybox", "64", false},
+    [COMPAT_LUA] = {"compat/lua", "64", false},
+    /* A 9 MiB binary with a heap that grows with the scripts. */
+    [COMPAT_PYTHON] = {"compat/python", "512", true},
 };
 
 /*
@@ -39,15 +39,15 @@ static const struct prog_spec progs[] = {
  * written, fixed hash seed, UTF-8 without locale files (the guest has none).
  */
 static const char *const python_env[] = {
-	"PYTHONNOUSERSITE=1", "PYTHONDONTWRITEBYTECODE=1", "PYTHONHASHSEED=0",
-	"PYTHONUTF8=1", "PYTHONCOERCECLOCALE=0", NULL};
+    "PYTHONNOUSERSITE=1", "PYTHONDONTWRITEBYTECODE=1", "PYTHONHASHSEED=0",
+    "PYTHONUTF8=1",	  "PYTHONCOERCECLOCALE=0",     NULL};
 
 /* Absolute paths of everything a case touches on the host. */
 struct fixture {
 	char prog[PATH_MAX];
-	char root[PATH_MAX];      /* native cwd, holds data/ */
-	char data_img[PATH_MAX];  /* data/ as ext2 */
-	char pyhome[PATH_MAX];    /* holds lib/python3.11 */
+	char root[PATH_MAX];	 /* native cwd, holds data/ */
+	char data_img[PATH_MAX]; /* data/ as ext2 */
+	char pyhome[PATH_MAX];	 /* holds lib/python3.11 */
 	char stdlib_img[PATH_MAX];
 };
 
@@ -67,7 +67,7 @@ static void push(struct argv_buf *a, const char *s)
 }
 
 static void pushf(struct argv_buf *a, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 static void pushf(struct argv_buf *a, const char *fmt, ...)
 {
@@ -234,10 +234,11 @@ void compat_check(const struct compat_case *c, bool on_drive)
 	airlock_argv(&va, c, &f, on_drive);
 	struct outcome host, vm;
 	run_cmd(&host, in, in_len, na.v);
-	cr_assert_eq(host.status, c->status,
-		     "compat %s: the native run exited %d, the case expects %d: "
-		     "the case or its fixture is broken; stderr:\n%s",
-		     c->name, host.status, c->status, host.err);
+	cr_assert_eq(
+	    host.status, c->status,
+	    "compat %s: the native run exited %d, the case expects %d: "
+	    "the case or its fixture is broken; stderr:\n%s",
+	    c->name, host.status, c->status, host.err);
 	/* After the native run, so that a broken case fails even here. */
 	require_kvm();
 	run_airlock(&vm, in, in_len, va.v);

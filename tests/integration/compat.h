@@ -17,8 +17,8 @@
 
 enum compat_prog {
 	COMPAT_BUSYBOX, /* Debian's busybox-static */
-	COMPAT_LUA,     /* $JOBS/compat/lua */
-	COMPAT_PYTHON,  /* $JOBS/compat/python, stdlib on a second drive */
+	COMPAT_LUA,	/* $JOBS/compat/lua */
+	COMPAT_PYTHON,	/* $JOBS/compat/python, stdlib on a second drive */
 };
 
 struct compat_case {
@@ -54,16 +54,16 @@ void compat_check(const struct compat_case *c, bool on_drive);
 #define COMPAT_STDIO(id, ...)                                                  \
 	Test(compat, id)                                                       \
 	{                                                                      \
-		compat_check(&(const struct compat_case){.name = #id,          \
-							 __VA_ARGS__},         \
-			     false);                                           \
+		compat_check(                                                  \
+		    &(const struct compat_case){.name = #id, __VA_ARGS__},     \
+		    false);                                                    \
 	}
 #define COMPAT_DRIVE(id, ...)                                                  \
 	Test(compat_fs, id)                                                    \
 	{                                                                      \
-		compat_check(&(const struct compat_case){.name = #id,          \
-							 __VA_ARGS__},         \
-			     true);                                            \
+		compat_check(                                                  \
+		    &(const struct compat_case){.name = #id, __VA_ARGS__},     \
+		    true);                                                     \
 	}
 
 #endif

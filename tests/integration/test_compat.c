@@ -17,9 +17,8 @@
 COMPAT_STDIO(seq_range, BUSYBOX("seq", "3", "12"))
 COMPAT_STDIO(seq_step_width_separator,
 	     BUSYBOX("seq", "-w", "-s", ",", "1", "3", "20"))
-COMPAT_STDIO(printf_formats,
-	     BUSYBOX("printf", "%5s|%-4d|%x|%o|%c|%e|%%\\n", "ab", "42", "255",
-		     "8", "xyz", "1234.5"))
+COMPAT_STDIO(printf_formats, BUSYBOX("printf", "%5s|%-4d|%x|%o|%c|%e|%%\\n",
+				     "ab", "42", "255", "8", "xyz", "1234.5"))
 COMPAT_STDIO(printf_reuses_its_format,
 	     BUSYBOX("printf", "%s=%d\\n", "a", "1", "b", "2", "c", "3"))
 COMPAT_STDIO(echo_escapes, BUSYBOX("echo", "-e", "tab\\there\\nnew line\\\\"))
@@ -29,8 +28,7 @@ COMPAT_STDIO(expr_zero_result_is_status_1, BUSYBOX("expr", "3", "-", "3"),
 	     .status = 1)
 COMPAT_STDIO(expr_match, BUSYBOX("expr", "match", "abc123", "[a-z]*"))
 COMPAT_STDIO(test_numeric_true, BUSYBOX("test", "3", "-lt", "5"))
-COMPAT_STDIO(test_string_false, BUSYBOX("test", "abc", "=", "abd"),
-	     .status = 1)
+COMPAT_STDIO(test_string_false, BUSYBOX("test", "abc", "=", "abd"), .status = 1)
 COMPAT_STDIO(base64_encode, BUSYBOX("base64"), .stdin_file = "data/poem.txt")
 COMPAT_STDIO(base64_decode, BUSYBOX("base64", "-d"),
 	     .stdin_file = "data/poem.b64")
@@ -40,14 +38,12 @@ COMPAT_STDIO(md5sum_stdin, BUSYBOX("md5sum"), .stdin_file = "data/table.csv")
 COMPAT_STDIO(wc_stdin, BUSYBOX("wc"), .stdin_file = "data/poem.txt")
 COMPAT_STDIO(sort_fold_case, BUSYBOX("sort", "-f"),
 	     .stdin_file = "data/words.txt")
-COMPAT_STDIO(sort_numeric_key_reverse,
-	     BUSYBOX("sort", "-t", ",", "-k4,4nr"),
+COMPAT_STDIO(sort_numeric_key_reverse, BUSYBOX("sort", "-t", ",", "-k4,4nr"),
 	     .stdin_file = "data/table.csv")
 COMPAT_STDIO(sort_unique, BUSYBOX("sort", "-u"), .stdin_file = "data/words.txt")
 COMPAT_STDIO(grep_ignore_case_numbered, BUSYBOX("grep", "-in", "the"),
 	     .stdin_file = "data/poem.txt")
-COMPAT_STDIO(grep_extended_count_inverted,
-	     BUSYBOX("grep", "-Evc", "^[a-z]+$"),
+COMPAT_STDIO(grep_extended_count_inverted, BUSYBOX("grep", "-Evc", "^[a-z]+$"),
 	     .stdin_file = "data/words.txt")
 COMPAT_STDIO(grep_no_match_is_status_1, BUSYBOX("grep", "zebra_"),
 	     .stdin_file = "data/words.txt", .status = 1)
@@ -95,8 +91,9 @@ COMPAT_STDIO(sh_case_and_positional,
 		     "${#w}\";; esac; done; shift 2; echo \"$# left: $*\"",
 		     "sh", "42", "notes.txt", "hello", "x y"))
 COMPAT_STDIO(sh_exit_status_of_function,
-	     BUSYBOX("sh", "-c", "f() { return $1; }; f 3; echo \"f said $?\"; "
-				 "exit 7"),
+	     BUSYBOX("sh", "-c",
+		     "f() { return $1; }; f 3; echo \"f said $?\"; "
+		     "exit 7"),
 	     .status = 7)
 COMPAT_STDIO(sh_reads_stdin_fields,
 	     BUSYBOX("sh", "-c",
@@ -113,7 +110,8 @@ COMPAT_DRIVE(cat_missing_file_is_status_1,
 COMPAT_DRIVE(cat_big_file, BUSYBOX("cat", "data/big.txt"))
 COMPAT_DRIVE(wc_files, BUSYBOX("wc", "data/poem.txt", "data/words.txt",
 			       "data/big.txt", "data/sparse.bin"))
-COMPAT_DRIVE(sort_file_by_key, BUSYBOX("sort", "-t", ",", "-k3", "data/table.csv"))
+COMPAT_DRIVE(sort_file_by_key,
+	     BUSYBOX("sort", "-t", ",", "-k3", "data/table.csv"))
 COMPAT_DRIVE(sort_big_numeric_reverse,
 	     BUSYBOX("sort", "-n", "-r", "data/big.txt"))
 COMPAT_DRIVE(grep_count_in_files,
@@ -128,15 +126,14 @@ COMPAT_DRIVE(head_of_two_files,
 	     BUSYBOX("head", "-n", "2", "data/poem.txt", "data/words.txt"))
 COMPAT_DRIVE(tail_of_big_file, BUSYBOX("tail", "-n", "3", "data/big.txt"))
 COMPAT_DRIVE(cut_file_chars, BUSYBOX("cut", "-c", "1-12", "data/poem.txt"))
-COMPAT_DRIVE(od_across_sparse_hole, BUSYBOX("od", "-A", "d", "-t", "x1",
-					    "data/sparse.bin"))
+COMPAT_DRIVE(od_across_sparse_hole,
+	     BUSYBOX("od", "-A", "d", "-t", "x1", "data/sparse.bin"))
 COMPAT_DRIVE(od_skip_into_big_file,
 	     BUSYBOX("od", "-A", "d", "-c", "-j", "300000", "-N", "48",
 		     "data/big.txt"))
 COMPAT_DRIVE(base64_file, BUSYBOX("base64", "data/table.csv"))
-COMPAT_DRIVE(sha256sum_files,
-	     BUSYBOX("sha256sum", "data/big.txt", "data/sparse.bin",
-		     "data/poem.txt"))
+COMPAT_DRIVE(sha256sum_files, BUSYBOX("sha256sum", "data/big.txt",
+				      "data/sparse.bin", "data/poem.txt"))
 COMPAT_DRIVE(md5sum_check_list, BUSYBOX("md5sum", "-c", "data/sums.md5"))
 COMPAT_DRIVE(dd_skip_and_count,
 	     BUSYBOX("dd", "if=data/big.txt", "bs=1000", "skip=100", "count=2"))
@@ -156,8 +153,8 @@ COMPAT_DRIVE(stat_files,
 	     BUSYBOX("stat", "-c", "%n %s %a %F %h %Y", "data/words.txt",
 		     "data/big.txt", "data/sparse.bin", "data/tree/a/one.txt"))
 COMPAT_DRIVE(stat_link_and_dirs,
-	     BUSYBOX("stat", "-c", "%n %a %F", "data/tree/poem-link", "data/tree",
-		     "data/tree/empty"))
+	     BUSYBOX("stat", "-c", "%n %a %F", "data/tree/poem-link",
+		     "data/tree", "data/tree/empty"))
 COMPAT_DRIVE(stat_follows_link,
 	     BUSYBOX("stat", "-L", "-c", "%n %s %F", "data/tree/poem-link"))
 COMPAT_DRIVE(readlink_symlink, BUSYBOX("readlink", "data/tree/poem-link"))

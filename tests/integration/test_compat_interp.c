@@ -7,8 +7,9 @@
 #include "compat.h"
 
 COMPAT_STDIO(lua_command_line,
-	     LUA("-e", "print(#arg, arg[1], ('ab'):rep(3), 2^53 + 1, 10 // 3, "
-		       "string.format('%g', 0.1 + 0.2))",
+	     LUA("-e",
+		 "print(#arg, arg[1], ('ab'):rep(3), 2^53 + 1, 10 // 3, "
+		 "string.format('%g', 0.1 + 0.2))",
 		 "first"))
 COMPAT_STDIO(lua_script_from_stdin, LUA("-"),
 	     .stdin_file = "data/scripts/pure.lua")
