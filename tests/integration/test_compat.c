@@ -29,6 +29,13 @@ COMPAT_STDIO(expr_zero_result_is_status_1, BUSYBOX("expr", "3", "-", "3"),
 COMPAT_STDIO(expr_match, BUSYBOX("expr", "match", "abc123", "[a-z]*"))
 COMPAT_STDIO(test_numeric_true, BUSYBOX("test", "3", "-lt", "5"))
 COMPAT_STDIO(test_string_false, BUSYBOX("test", "abc", "=", "abd"), .status = 1)
+COMPAT_STDIO(cat_stdin_numbered, BUSYBOX("cat", "-n"),
+	     .stdin_file = "data/words.txt")
+COMPAT_STDIO(cat_stdin_show_all, BUSYBOX("cat", "-A"),
+	     .stdin_file = "data/poem.txt")
+COMPAT_STDIO(tac_stdin, BUSYBOX("tac"), .stdin_file = "data/words.txt")
+COMPAT_STDIO(fold_at_spaces, BUSYBOX("fold", "-s", "-w", "12"),
+	     .stdin_file = "data/poem.txt")
 COMPAT_STDIO(base64_encode, BUSYBOX("base64"), .stdin_file = "data/poem.txt")
 COMPAT_STDIO(base64_decode, BUSYBOX("base64", "-d"),
 	     .stdin_file = "data/poem.b64")
