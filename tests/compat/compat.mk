@@ -32,11 +32,12 @@ $(COMPAT)/python: tests/compat/python_main.c
 # enough inodes for many small files.
 define compat_ext2
 	rm -f $(2)
-	mke2fs -q -F -t ext2 -N 4096 -d $(1) $(2) \
-		$$(( $$(du -sk $(1) | cut -f1) * 5 / 4 + 2048 ))k
+	truncate -s $$(( $$(du -sk $(1) | cut -f1) * 5 / 4 + 2048 ))k $(2)
+	mke2fs -q -F -t ext2 -N 4096 -d $(1) $(2)
 endef
 
-$(COMPAT)/data.img: tests/compat/mkroot.sh $(shell find tests/compat/data)
+$(COMPAT)/data.img: tests/compat/mkroot.sh tests/compat/compat.mk \
+	$(shell find tests/compat/data)
 	@mkdir -p $(dir $@)
 	tests/compat/mkroot.sh tests/compat/data $(COMPAT)/root
 	$(call compat_ext2,$(COMPAT)/root/data,$@)
