@@ -3,8 +3,10 @@
 # compatibility cases themselves: the job gets what an airlock guest gives it
 # (an empty writable root, cwd /, only the --env variables, the drives'
 # ext2 images mounted read-only by the kernel's ext2 driver), so a case that
-# fails here is wrong as a test, not a bug in airlock. Needs root, loop
-# devices and bwrap; tests/compat/check-cases.sh runs the suites with it.
+# fails here is wrong as a test, not a bug in airlock. One difference: the
+# program itself is visible at its host path, which bwrap needs to start it.
+# Needs root, loop devices and bwrap; tests/compat/check-cases.sh runs the
+# suites with it.
 #   linux-run.sh run [--memory M] [--timeout S] [--drive IMG:PATH]...
 #                    [--env K=V]... [--result F] [--verbose] [--] PROG [ARG...]
 set -eu
