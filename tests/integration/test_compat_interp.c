@@ -22,6 +22,9 @@ COMPAT_STDIO(lua_os_exit_status, LUA("-e", "io.write('bye\\n'); os.exit(9)"),
 COMPAT_DRIVE(lua_script_file, LUA("data/scripts/pure.lua"))
 COMPAT_DRIVE(lua_reads_csv_file,
 	     LUA("data/scripts/stats.lua", "data/table.csv"))
+COMPAT_DRIVE(lua_sums_lines_of_big_file,
+	     LUA("-e", "local s, n = 0, 0 for l in io.lines('data/big.txt') do "
+		       "s = s + tonumber(l); n = n + 1 end print(n, s)"))
 
 COMPAT_DRIVE(python_one_liner, PYTHON("-c", "print(sum(range(10**6)), "
 					    "'%.4f' % (2 ** 0.5))"))
@@ -36,3 +39,13 @@ COMPAT_DRIVE(python_lists_directory,
 	     PYTHON("-c", "import os; print(sorted(os.listdir('data/tree'))); "
 			  "print(os.path.getsize('data/big.txt'), "
 			  "os.path.islink('data/tree/poem-link'))"))
+COMPAT_DRIVE(python_module_json_tool,
+	     PYTHON("-m", "json.tool", "--sort-keys", "data/doc.json"))
+COMPAT_DRIVE(python_walk_and_checksums,
+	     PYTHON("-c", "import hashlib, os, zlib\n"
+			  "for d, ds, fs in sorted(os.walk('data/tree')):\n"
+			  "    print(d, sorted(ds), sorted(fs))\n"
+			  "for n in ('big.txt', 'sparse.bin'):\n"
+			  "    b = open('data/' + n, 'rb').read()\n"
+			  "    print(n, len(b), zlib.crc32(b), "
+			  "hashlib.sha256(b).hexdigest())"))
