@@ -1,10 +1,11 @@
 #!/bin/bash
 # `airlock run` played by the host's own Linux kernel, to check the
 # compatibility cases themselves: the job gets what an airlock guest gives it
-# (an empty writable root, cwd /, only the --env variables, the drives'
-# ext2 images mounted read-only by the kernel's ext2 driver), so a case that
-# fails here is wrong as a test, not a bug in airlock. One difference: the
-# program itself is visible at its host path, which bwrap needs to start it.
+# (uid 1000, an empty writable root, cwd /, only the --env variables, the
+# drives' ext2 images mounted read-only by the kernel's ext2 driver), so a
+# case that fails here is wrong as a test, not a bug in airlock. One
+# difference: the program itself is visible at its host path, which bwrap
+# needs to start it.
 # Needs root, loop devices and bwrap; tests/compat/check-cases.sh runs the
 # suites with it.
 #   linux-run.sh run [--memory M] [--timeout S] [--drive IMG:PATH]...
@@ -26,7 +27,9 @@ fail() {
 shift
 
 drives=()
-jail=(--unshare-all --tmpfs / --dev /dev --proc /proc --chdir / --clearenv)
+# uid and gid 1000, as the guest kernel runs every job: not root.
+jail=(--unshare-all --uid 1000 --gid 1000 --tmpfs / --dev /dev --proc /proc
+	--chdir / --clearenv)
 timeout=60
 while [ $# -gt 0 ]; do
 	case $1 in

@@ -8,6 +8,9 @@
  * ($JOBS/compat/root, holding data/), and inside airlock that data/ is an
  * ext2 drive mounted at /data with the job's working directory at /, so a
  * case names its inputs relatively, as "data/words.txt".
+ *
+ * The guest job is not root (uid 1000) while the native run may be: no case
+ * depends on who runs it.
  */
 #ifndef AIRLOCK_TEST_COMPAT_H
 #define AIRLOCK_TEST_COMPAT_H
