@@ -21,8 +21,9 @@ na() {
 	shift
 	err=$("$@" 2>&1 >/dev/null </dev/null) && return 0
 	status=$?
+	# The last line: an interpreter's own error comes after its traceback.
 	printf '%-34s n/a: %s\n' "$label" \
-		"$(printf '%s\n' "${err:-exit status $status}" | head -n 1)"
+		"$(printf '%s\n' "${err:-exit status $status}" | tail -n 1)"
 	return 1
 }
 

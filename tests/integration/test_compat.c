@@ -165,8 +165,9 @@ COMPAT_DRIVE(stat_link_and_dirs,
 COMPAT_DRIVE(stat_follows_link,
 	     BUSYBOX("stat", "-L", "-c", "%n %s %F", "data/tree/poem-link"))
 COMPAT_DRIVE(readlink_symlink, BUSYBOX("readlink", "data/tree/poem-link"))
-COMPAT_DRIVE(test_missing_file, BUSYBOX("test", "-e", "data/no-such-file"),
-	     .status = 1)
+COMPAT_DRIVE(test_existing_and_missing,
+	     BUSYBOX("test", "-e", "data/words.txt", "-a", "!", "-e",
+		     "data/no-such-file"))
 COMPAT_DRIVE(sh_test_predicates,
 	     BUSYBOX("sh", "-c",
 		     "for p in data/words.txt data/tree data/tree/poem-link "
