@@ -120,6 +120,7 @@ TEST_BINS := $(BUILD)/airlock $(BUILD)/airlock-testhooks \
 	$(BUILD)/tests/bench $(BUILD)/tests/warm \
 	$(JOBS) $(BUILD)/jobs/hello.dyn $(BUILD)/jobs/hello.pie
 include tests/hostile/hostile.mk
+include tests/compat/compat.mk
 
 # Criterion runs tests in parallel; integration tests boot VMs, two at a time
 # keeps them well inside a 2-core machine.

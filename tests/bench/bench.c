@@ -1,12 +1,15 @@
 /*
  * bench: runs a command N times (fork + exec + wait, output to /dev/null) and
  * prints the median, 10th and 90th percentile wall time in microseconds.
- *   bench LABEL N CMD [ARG...]
- * Fails if any run exits non-zero, so a broken command cannot look fast.
+ *   bench [--bytes B] LABEL N CMD [ARG...]
+ * With --bytes, also the throughput at the median, for a command that moves
+ * B bytes. Fails if any run exits non-zero, so a broken command cannot look
+ * fast.
  */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,7 +45,8 @@ static double run_once(char **argv)
 	}
 	int st;
 	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st)) {
-		fprintf(stderr, "bench: %s failed (status 0x%x)\n", argv[0], st);
+		fprintf(stderr, "bench: %s failed (status 0x%x)\n", argv[0],
+			st);
 		exit(1);
 	}
 	return now_us() - t0;
@@ -50,8 +54,15 @@ static double run_once(char **argv)
 
 int main(int argc, char **argv)
 {
+	double bytes = 0;
+	if (argc > 2 && strcmp(argv[1], "--bytes") == 0) {
+		bytes = atof(argv[2]);
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc < 4) {
-		fprintf(stderr, "usage: bench LABEL N CMD [ARG...]\n");
+		fprintf(stderr,
+			"usage: bench [--bytes B] LABEL N CMD [ARG...]\n");
 		return 2;
 	}
 	int n = atoi(argv[2]);
@@ -64,8 +75,11 @@ int main(int argc, char **argv)
 	for (int i = 0; i < n; i++)
 		t[i] = run_once(argv + 3);
 	qsort(t, (size_t)n, sizeof(*t), cmp);
-	printf("%-34s median %9.0f us   p10 %9.0f   p90 %9.0f   (n=%d)\n",
+	printf("%-34s median %9.0f us   p10 %9.0f   p90 %9.0f   (n=%d)",
 	       argv[1], t[n / 2], t[n / 10], t[(n * 9) / 10], n);
+	if (bytes > 0)
+		printf("   %.1f MiB/s", bytes / (1 << 20) / (t[n / 2] / 1e6));
+	putchar('\n');
 	free(t);
 	return 0;
 }

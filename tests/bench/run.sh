@@ -41,10 +41,5 @@ while [ "$i" -lt "$n" ]; do
 	"$build/airlock" run --result "$tmp/r$i.json" -- "$hello" >/dev/null
 	i=$((i + 1))
 done
-/usr/bin/python3 - "$tmp" <<'PY'
-import json, os, statistics, sys
-d = sys.argv[1]
-rs = [json.load(open(os.path.join(d, f)))["timings_us"] for f in os.listdir(d)]
-print("  " + "  ".join("%s %d" % (k, statistics.median(r[k] for r in rs))
-                       for k in ("jail", "create", "boot", "job_load", "run", "teardown", "total")))
-PY
+echo "  $(/usr/bin/python3 tests/bench/phases.py "$tmp")"
+tests/bench/compat.sh "$build" "$n"
