@@ -233,6 +233,27 @@ Test(hostile, reset_while_output_is_buffered_loses_nothing)
 	outcome_free(&o);
 }
 
+/* The guest checks every answer itself; a wrong one is port 0xbadN. */
+Test(hostile, writes_past_the_overlay_cap_fail_and_the_rest_holds)
+{
+	char img[] = "/tmp/airlock-hostile-drive-XXXXXX";
+	int fd = mkstemp(img);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(ftruncate(fd, 128 << 20), 0); /* sparse */
+	close(fd);
+	char drive[64];
+	snprintf(drive, sizeof(drive), "%s:/data:rw", img);
+	struct outcome o;
+	require_kvm();
+	AIRLOCK(&o, "run", "--drive", drive, "--kernel",
+		guest("blk_overlay_bomb"), "--", job("hello.musl"));
+	unlink(img);
+	cr_expect_eq(o.status, 125, "status %d: %s", o.status, o.err);
+	cr_expect(strstr(o.err, "halted with nothing to wait for"), "%s",
+		  o.err);
+	outcome_free(&o);
+}
+
 Test(hostile, stdout_flood_stops_at_the_policy_cap)
 {
 	char path[] = "/tmp/airlock-hostile-policy-XXXXXX";

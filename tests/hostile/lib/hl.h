@@ -12,6 +12,7 @@
 #ifndef HOSTILE_HL_H
 #define HOSTILE_HL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,7 +35,9 @@ uint64_t hl_rand(void); /* xorshift, fixed seed: runs are reproducible */
 void *memset(void *d, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);
 
-/* virtio-mmio registers of the device in slot 0 (virtio-vsock). */
+/* virtio-mmio registers of the current device: the one in slot 0
+ * (virtio-vsock) until hl_use_device picks the first of another kind. */
+void hl_use_device(uint32_t device_id);
 uint32_t hl_reg_read(uint32_t off);
 void hl_reg_write(uint32_t off, uint32_t v);
 /* Reset, ACKNOWLEDGE, DRIVER, VERSION_1, FEATURES_OK. */

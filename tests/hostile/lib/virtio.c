@@ -1,9 +1,22 @@
 /* virtio-mmio transport and hand-built split virtqueues. */
 #include "hl.h"
 
+static uint64_t window = AL_MMIO_VA; /* slot 0: virtio-vsock */
+
 static volatile uint32_t *reg(uint32_t off)
 {
-	return (volatile uint32_t *)(AL_MMIO_VA + off);
+	return (volatile uint32_t *)(window + off);
+}
+
+void hl_use_device(uint32_t device_id)
+{
+	const struct al_bootinfo *bi = (const void *)AL_BOOTINFO_GPA;
+	for (uint32_t i = 0; i < bi->mmio_count && i < AL_MMIO_MAX; i++)
+		if (bi->mmio[i].device_id == device_id) {
+			window = bi->mmio[i].va;
+			return;
+		}
+	hl_fail(0xf);
 }
 
 uint32_t hl_reg_read(uint32_t off)
