@@ -1,0 +1,88 @@
+/*
+ * A client of a host service over vsock: vsockc PORT LINE [again]. Connects
+ * to host CID 2 port PORT, writes LINE and a newline, reads the reply up to
+ * a newline or end of stream and prints "reply: ...". With "again", then
+ * connects to PORT a second time and says how that went. Any failure is
+ * printed as "STEP: strerror" with exit status 1.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#ifndef AF_VSOCK
+#define AF_VSOCK 40
+#endif
+
+struct vm_addr { /* struct sockaddr_vm */
+	unsigned short family, reserved;
+	unsigned int port, cid;
+	unsigned char flags, zero[3];
+};
+
+static int fail(const char *step)
+{
+	printf("%s: %s\n", step, strerror(errno));
+	return 1;
+}
+
+static int connect_host(unsigned port)
+{
+	struct vm_addr a = {.family = AF_VSOCK, .port = port, .cid = 2};
+	int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+/* Reads up to a newline or end of stream; the length, or -1. */
+static ssize_t read_line(int fd, char *buf, size_t cap)
+{
+	size_t got = 0;
+	while (got < cap && (got == 0 || buf[got - 1] != '\n')) {
+		ssize_t n = read(fd, buf + got, cap - got);
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+int main(int argc, char **argv)
+{
+	char line[4096], reply[4096];
+	if (argc < 3) {
+		fprintf(stderr, "usage: vsockc PORT LINE [again]\n");
+		return 2;
+	}
+	unsigned port = (unsigned)strtoul(argv[1], NULL, 0);
+	int fd = connect_host(port);
+	if (fd < 0)
+		return fail("connect");
+	int len = snprintf(line, sizeof(line), "%s\n", argv[2]);
+	if (write(fd, line, (size_t)len) != len)
+		return fail("write");
+	ssize_t n = read_line(fd, reply, sizeof(reply));
+	if (n < 0)
+		return fail("read");
+	printf("reply: %.*s", (int)n, reply);
+	if (n == 0 || reply[n - 1] != '\n')
+		printf("\n");
+	if (argc > 3 && strcmp(argv[3], "again") == 0) {
+		int fd2 = connect_host(port);
+		if (fd2 < 0)
+			return fail("connect again");
+		printf("connected again\n");
+	}
+	return close(fd) < 0 ? fail("close") : 0;
+}
