@@ -90,6 +90,18 @@ Test(vsock_policy, a_mapped_port_reaches_the_service)
 	}
 }
 
+Test(vsock_policy, megabytes_cross_both_ways_intact)
+{
+	require_kvm();
+	struct outcome o;
+	AIRLOCK(&o, "run", "--policy", policy(5000, sock_path),
+		job("vsockc.musl"), "5000", "start", "bulk", "3000000");
+	cr_assert_eq(o.status, 0, "%s%s", o.out, o.err);
+	cr_assert_str_eq(o.out, "reply: start\n"
+				"bulk: 3000000 bytes echoed intact\n");
+	outcome_free(&o);
+}
+
 Test(vsock_policy, a_port_not_in_the_policy_is_reset)
 {
 	require_kvm();

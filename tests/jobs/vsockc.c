@@ -1,9 +1,11 @@
 /*
- * A client of a host service over vsock: vsockc PORT LINE [again]. Connects
- * to host CID 2 port PORT, writes LINE and a newline, reads the reply up to
- * a newline or end of stream and prints "reply: ...". With "again", then
- * connects to PORT a second time and says how that went. Any failure is
- * printed as "STEP: strerror" with exit status 1.
+ * A client of a host service over vsock: vsockc PORT LINE [again | bulk N].
+ * Connects to host CID 2 port PORT, writes LINE and a newline, reads the
+ * reply up to a newline or end of stream and prints "reply: ...". With
+ * "again", then connects to PORT a second time and says how that went; with
+ * "bulk N", then sends N bytes in 64 KiB pieces to an echo service, reading
+ * each piece back and checking it. Any failure is printed as
+ * "STEP: strerror" with exit status 1.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -58,6 +60,43 @@ static ssize_t read_line(int fd, char *buf, size_t cap)
 	return (ssize_t)got;
 }
 
+/* Reads exactly len bytes; 0, or -1 (errno 0 at an early end). */
+static int read_full(int fd, unsigned char *buf, size_t len)
+{
+	for (size_t got = 0; got < len;) {
+		ssize_t n = read(fd, buf + got, len - got);
+		if (n <= 0) {
+			if (n == 0)
+				errno = 0;
+			return -1;
+		}
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+static int bulk_echo(int fd, size_t total)
+{
+	static unsigned char out[65536], in[65536];
+	for (size_t done = 0; done < total;) {
+		size_t k = total - done < sizeof(out) ? total - done
+						      : sizeof(out);
+		for (size_t i = 0; i < k; i++)
+			out[i] = (unsigned char)((done + i) * 7 + (done + i) / 251);
+		if (write(fd, out, k) != (ssize_t)k)
+			return fail("bulk write");
+		if (read_full(fd, in, k) < 0)
+			return fail("bulk read");
+		if (memcmp(in, out, k) != 0) {
+			printf("bulk: bytes differ after %zu\n", done);
+			return 1;
+		}
+		done += k;
+	}
+	printf("bulk: %zu bytes echoed intact\n", total);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	char line[4096], reply[4096];
@@ -84,5 +123,8 @@ int main(int argc, char **argv)
 			return fail("connect again");
 		printf("connected again\n");
 	}
+	if (argc > 4 && strcmp(argv[3], "bulk") == 0 &&
+	    bulk_echo(fd, strtoul(argv[4], NULL, 0)) != 0)
+		return 1;
 	return close(fd) < 0 ? fail("close") : 0;
 }
