@@ -50,6 +50,9 @@ static struct conn conns[NCONNS] = {
 	STREAM_CONN(AL_PORT_STDOUT),
 	STREAM_CONN(AL_PORT_STDERR),
 };
+/* One past the last slot in use: the loops over connections stop there
+ * (ring 0 pays per instruction), so a job without sockets pays nothing. */
+static unsigned conns_end = GK_NSTREAMS;
 
 static struct gk_vq_mem vq_mem[3] __attribute__((aligned(4096)));
 static struct gk_vq rxq, txq, evq;
@@ -137,7 +140,7 @@ static struct virtio_vsock_hdr *tx_packet_raw(struct conn *c, uint16_t op)
  * this exit: withdrawn grants and answers to CREDIT_REQUEST. */
 static void tx_settle(void)
 {
-	for (unsigned i = 0; i < NCONNS; i++) {
+	for (unsigned i = 0; i < conns_end; i++) {
 		struct conn *c = &conns[i];
 		if (!c->in_use)
 			continue;
@@ -151,7 +154,7 @@ static void tx_settle(void)
 
 static bool settle_needed(void)
 {
-	for (unsigned i = 0; i < NCONNS; i++)
+	for (unsigned i = 0; i < conns_end; i++)
 		if (conns[i].in_use &&
 		    (conn_stale_grant(&conns[i]) || conns[i].owe_update))
 			return true;
@@ -491,6 +494,7 @@ long vsock_conn_alloc(void)
 		if (c->in_use)
 			continue;
 		*c = (struct conn){.generation = c->generation, .in_use = true};
+		conns_end = GK_MAX(conns_end, i + 1);
 		return (long)i;
 	}
 	return -ENFILE;
@@ -538,6 +542,8 @@ void vsock_conn_free(unsigned conn)
 	vsock_shutdown(conn,
 		       VIRTIO_VSOCK_SHUTDOWN_RCV | VIRTIO_VSOCK_SHUTDOWN_SEND);
 	conns[conn].in_use = false;
+	while (conns_end > GK_NSTREAMS && !conns[conns_end - 1].in_use)
+		conns_end--;
 }
 
 /* ---- control messages ---------------------------------------------------- */
