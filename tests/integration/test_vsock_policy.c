@@ -102,6 +102,19 @@ Test(vsock_policy, megabytes_cross_both_ways_intact)
 	outcome_free(&o);
 }
 
+Test(vsock_policy, end_of_stream_passes_both_ways)
+{
+	require_kvm();
+	struct outcome o;
+	/* The job's SHUT_WR ends the echo service's reading; the service
+	 * then closes, which the job reads as the end of the stream. */
+	AIRLOCK(&o, "run", "--policy", policy(5000, sock_path),
+		job("vsockc.musl"), "5000", "last words", "shut");
+	cr_assert_eq(o.status, 0, "%s%s", o.out, o.err);
+	cr_assert_str_eq(o.out, "reply: last words\nend of stream\n");
+	outcome_free(&o);
+}
+
 Test(vsock_policy, a_port_not_in_the_policy_is_reset)
 {
 	require_kvm();

@@ -1,13 +1,16 @@
 /*
- * A client of a host service over vsock: vsockc PORT LINE [again | bulk N].
- * Connects to host CID 2 port PORT, writes LINE and a newline, reads the
- * reply up to a newline or end of stream and prints "reply: ...". With
- * "again", then connects to PORT a second time and says how that went; with
- * "bulk N", then sends N bytes in 64 KiB pieces to an echo service, reading
- * each piece back and checking it. Any failure is printed as
- * "STEP: strerror" with exit status 1.
+ * A client of a host service over vsock:
+ * vsockc PORT LINE [again | bulk N | shut]. Connects to host CID 2 port
+ * PORT, writes LINE and a newline, reads the reply up to a newline or end of
+ * stream and prints "reply: ...". With "again", then connects to PORT a
+ * second time and says how that went; with "bulk N", then sends N bytes in
+ * 64 KiB pieces to an echo service, reading each piece back and checking
+ * it; with "shut", shuts its sending side down right after LINE and, after
+ * the reply, expects the service to end the stream. Any failure is printed
+ * as "STEP: strerror" with exit status 1.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,14 +112,23 @@ int main(int argc, char **argv)
 	if (fd < 0)
 		return fail("connect");
 	int len = snprintf(line, sizeof(line), "%s\n", argv[2]);
+	bool shut = argc > 3 && strcmp(argv[3], "shut") == 0;
 	if (write(fd, line, (size_t)len) != len)
 		return fail("write");
+	if (shut && shutdown(fd, SHUT_WR) < 0)
+		return fail("shutdown");
 	ssize_t n = read_line(fd, reply, sizeof(reply));
 	if (n < 0)
 		return fail("read");
 	printf("reply: %.*s", (int)n, reply);
 	if (n == 0 || reply[n - 1] != '\n')
 		printf("\n");
+	if (shut) {
+		n = read(fd, reply, sizeof(reply));
+		if (n < 0)
+			return fail("read after the reply");
+		printf(n == 0 ? "end of stream\n" : "more: %zd bytes\n", n);
+	}
 	if (argc > 3 && strcmp(argv[3], "again") == 0) {
 		int fd2 = connect_host(port);
 		if (fd2 < 0)
