@@ -184,8 +184,10 @@ void vsock_queue_msg(uint16_t type, const void *payload, uint32_t len);
 void vsock_send_msg(uint16_t type, const void *payload, uint32_t len);
 /* Receives what one packet brings into iov (validated, writable; at most
  * AL_VSOCK_MAX_PAYLOAD bytes are used), the device writing it directly.
- * Blocks until data arrives; returns the byte count, 0 at end of stream. */
-long vsock_recv(unsigned conn, const struct gk_iov *iov, unsigned n);
+ * Blocks until data arrives (without wait: -EAGAIN when the host has none
+ * at hand); returns the byte count, 0 at end of stream. */
+long vsock_recv(unsigned conn, const struct gk_iov *iov, unsigned n,
+		bool wait);
 /* True once the host will send nothing more on conn. */
 bool vsock_at_eof(unsigned conn);
 /* A connection slot for a socket, or -ENFILE. */

@@ -6,9 +6,11 @@
  * without a copy in ring 0, as on the standard streams.
  *
  * Not offered: listening (nothing on the host connects to the guest),
- * datagrams, socket options, sendmsg/recvmsg. Reads block until data or end
- * of stream, whatever O_NONBLOCK says, and poll reports a connected socket
- * as readable and writable (a read waits, as on stdin).
+ * datagrams, socket options, sendmsg/recvmsg. A non-blocking read
+ * (O_NONBLOCK, MSG_DONTWAIT) fails with EAGAIN when the host has nothing at
+ * hand; writes wait for the host's credit whatever O_NONBLOCK says, and
+ * poll reports a connected socket as readable and writable (the guest
+ * cannot see the host's data without granting credit for it).
  */
 #include "sys.h"
 #include "vfs.h"
@@ -58,13 +60,14 @@ static uint64_t iov_total(const struct gk_iov *iov, unsigned n)
 	return total;
 }
 
-static long sock_recv(struct sock *sk, const struct gk_iov *iov, unsigned n)
+static long sock_recv(struct sock *sk, const struct gk_iov *iov, unsigned n,
+		      bool wait)
 {
 	if (!sk->connected)
 		return -ENOTCONN;
 	if (sk->shut & VIRTIO_VSOCK_SHUTDOWN_RCV)
 		return 0;
-	return vsock_recv(sk->conn, iov, n);
+	return vsock_recv(sk->conn, iov, n, wait);
 }
 
 static long sock_send(struct sock *sk, const struct gk_iov *iov, unsigned n,
@@ -85,7 +88,7 @@ static long sock_readv(struct gk_file *f, const struct gk_iov *iov,
 		       unsigned n, uint64_t off)
 {
 	(void)off;
-	return sock_recv(sock_of_file(f), iov, n);
+	return sock_recv(sock_of_file(f), iov, n, !(f->flags & O_NONBLOCK));
 }
 
 static long sock_writev(struct gk_file *f, const struct gk_iov *iov,
@@ -114,15 +117,24 @@ static const struct gk_file_ops sock_ops = {
 };
 
 /* The socket behind fd: -EBADF, -ENOTSOCK or 0. */
-static long sock_of_fd(long fd, struct sock **out)
+static long sock_file(long fd, struct gk_file **out)
 {
 	struct gk_file *f = fd_file(fd);
 	if (!f)
 		return -EBADF;
 	if (f->ops != &sock_ops)
 		return -ENOTSOCK;
-	*out = sock_of_file(f);
+	*out = f;
 	return 0;
+}
+
+static long sock_of_fd(long fd, struct sock **out)
+{
+	struct gk_file *f;
+	long r = sock_file(fd, &f);
+	if (!r)
+		*out = sock_of_file(f);
+	return r;
 }
 
 GK_SYSCALL(sys_socket)
@@ -211,11 +223,13 @@ static long no_source_address(uint64_t uaddrlen)
 
 GK_SYSCALL(sys_recvfrom)
 {
-	struct sock *sk;
-	long r = sock_of_fd(a0, &sk);
+	struct gk_file *f;
+	long r = sock_file(a0, &f);
 	if (r)
 		return r;
+	struct sock *sk = sock_of_file(f);
 	int flags = (int)a3;
+	bool wait = !(flags & MSG_DONTWAIT) && !(f->flags & O_NONBLOCK);
 	if (flags & ~(MSG_DONTWAIT | MSG_WAITALL))
 		return -EOPNOTSUPP;
 	uint64_t len = GK_MIN((uint64_t)a2, MAX_RW);
@@ -224,7 +238,7 @@ GK_SYSCALL(sys_recvfrom)
 	uint64_t got = 0;
 	do {
 		struct gk_iov iov = {(uint64_t)a1 + got, len - got};
-		r = sock_recv(sk, &iov, 1);
+		r = sock_recv(sk, &iov, 1, wait);
 		if (r <= 0)
 			break;
 		got += (uint64_t)r;

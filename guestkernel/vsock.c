@@ -452,7 +452,19 @@ static void rx_settle(void)
 	}
 }
 
-long vsock_recv(unsigned conn, const struct gk_iov *iov, unsigned n)
+/* Nothing came for c and the caller will not wait: the grant is withdrawn
+ * (in one exit, whose TX the device takes before it fills RX, so nothing
+ * can land meanwhile). The chain stays posted for rx_settle. */
+static long rx_withdraw(struct conn *c)
+{
+	c->grant_end = c->rx_cnt;
+	tx_packet(c, VIRTIO_VSOCK_OP_CREDIT_UPDATE);
+	tx_flush();
+	return -EAGAIN;
+}
+
+long vsock_recv(unsigned conn, const struct gk_iov *iov, unsigned n,
+		bool wait)
 {
 	struct conn *c = &conns[conn];
 	if (conn_eof(c))
@@ -481,6 +493,8 @@ long vsock_recv(unsigned conn, const struct gk_iov *iov, unsigned n)
 		if (conn_eof(c))
 			return 0; /* the chain stays posted: nothing more
 				     can arrive for it */
+		if (!wait)
+			return rx_withdraw(c);
 		vsock_wait(0);
 	}
 }

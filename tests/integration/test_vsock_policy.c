@@ -115,6 +115,18 @@ Test(vsock_policy, end_of_stream_passes_both_ways)
 	outcome_free(&o);
 }
 
+Test(vsock_policy, a_nonblocking_read_with_nothing_there_says_eagain)
+{
+	require_kvm();
+	struct outcome o;
+	AIRLOCK(&o, "run", "--policy", policy(5000, sock_path),
+		job("vsockc.musl"), "5000", "patience", "nonblock");
+	cr_assert_eq(o.status, 0, "%s%s", o.out, o.err);
+	cr_assert_str_eq(o.out, "early read: Resource temporarily unavailable\n"
+				"reply: patience\n");
+	outcome_free(&o);
+}
+
 Test(vsock_policy, a_port_not_in_the_policy_is_reset)
 {
 	require_kvm();

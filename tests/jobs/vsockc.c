@@ -1,15 +1,18 @@
 /*
  * A client of a host service over vsock:
- * vsockc PORT LINE [again | bulk N | shut]. Connects to host CID 2 port
+ * vsockc PORT LINE [again | bulk N | shut | nonblock]. Connects to host CID 2 port
  * PORT, writes LINE and a newline, reads the reply up to a newline or end of
  * stream and prints "reply: ...". With "again", then connects to PORT a
  * second time and says how that went; with "bulk N", then sends N bytes in
  * 64 KiB pieces to an echo service, reading each piece back and checking
  * it; with "shut", shuts its sending side down right after LINE and, after
- * the reply, expects the service to end the stream. Any failure is printed
- * as "STEP: strerror" with exit status 1.
+ * the reply, expects the service to end the stream; with "nonblock", makes
+ * the socket non-blocking and reads once before sending LINE (the reply
+ * is then read by retrying). Any failure is printed as "STEP: strerror"
+ * with exit status 1.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +57,8 @@ static ssize_t read_line(int fd, char *buf, size_t cap)
 	size_t got = 0;
 	while (got < cap && (got == 0 || buf[got - 1] != '\n')) {
 		ssize_t n = read(fd, buf + got, cap - got);
+		if (n < 0 && errno == EAGAIN)
+			continue; /* a non-blocking socket: try again */
 		if (n < 0)
 			return -1;
 		if (n == 0)
@@ -113,6 +118,12 @@ int main(int argc, char **argv)
 		return fail("connect");
 	int len = snprintf(line, sizeof(line), "%s\n", argv[2]);
 	bool shut = argc > 3 && strcmp(argv[3], "shut") == 0;
+	if (argc > 3 && strcmp(argv[3], "nonblock") == 0) {
+		if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0)
+			return fail("fcntl");
+		if (read(fd, reply, sizeof(reply)) < 0)
+			printf("early read: %s\n", strerror(errno));
+	}
 	if (write(fd, line, (size_t)len) != len)
 		return fail("write");
 	if (shut && shutdown(fd, SHUT_WR) < 0)
