@@ -127,6 +127,24 @@ Test(vsock_policy, a_nonblocking_read_with_nothing_there_says_eagain)
 	outcome_free(&o);
 }
 
+Test(vsock_policy, misuse_fails_as_on_linux)
+{
+	require_kvm();
+	struct outcome o;
+	AIRLOCK(&o, "run", job("vsockc.musl"), "errors"); /* musl's words */
+	cr_assert_eq(o.status, 0, "%s%s", o.out, o.err);
+	cr_assert_str_eq(o.out,
+			 "socket(AF_INET): Address family not supported by "
+			 "protocol\n"
+			 "socket(SOCK_DGRAM): Socket type not supported\n"
+			 "read unconnected: Socket not connected\n"
+			 "connect cid 3: Network unreachable\n"
+			 "connect short: Invalid argument\n"
+			 "connect stdin: Not a socket\n"
+			 "shutdown unconnected: Socket not connected\n");
+	outcome_free(&o);
+}
+
 Test(vsock_policy, a_port_not_in_the_policy_is_reset)
 {
 	require_kvm();

@@ -10,6 +10,8 @@
  * the socket non-blocking and reads once before sending LINE (the reply
  * is then read by retrying). Any failure is printed as "STEP: strerror"
  * with exit status 1.
+ *
+ * vsockc errors: what the calls a job may get wrong answer, one line each.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -105,8 +107,32 @@ static int bulk_echo(int fd, size_t total)
 	return 0;
 }
 
+static void say(const char *what, long r)
+{
+	printf("%s: %s\n", what, r < 0 ? strerror(errno) : "ok");
+}
+
+static int misuse(void)
+{
+	struct vm_addr guest = {.family = AF_VSOCK, .port = 5000, .cid = 3};
+	char c;
+	say("socket(AF_INET)", socket(AF_INET, SOCK_STREAM, 0));
+	say("socket(SOCK_DGRAM)", socket(AF_VSOCK, SOCK_DGRAM, 0));
+	int fd = socket(AF_VSOCK, SOCK_STREAM, 0);
+	say("read unconnected", read(fd, &c, 1));
+	say("connect cid 3",
+	    connect(fd, (struct sockaddr *)&guest, sizeof(guest)));
+	say("connect short", connect(fd, (struct sockaddr *)&guest, 4));
+	say("connect stdin", connect(0, (struct sockaddr *)&guest,
+				     sizeof(guest)));
+	say("shutdown unconnected", shutdown(fd, SHUT_WR));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 2 && strcmp(argv[1], "errors") == 0)
+		return misuse();
 	char line[4096], reply[4096];
 	if (argc < 3) {
 		fprintf(stderr, "usage: vsockc PORT LINE [again]\n");
