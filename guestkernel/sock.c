@@ -84,15 +84,15 @@ static long sock_send(struct sock *sk, const struct gk_iov *iov, unsigned n,
 	return r;
 }
 
-static long sock_readv(struct gk_file *f, const struct gk_iov *iov,
-		       unsigned n, uint64_t off)
+static long sock_readv(struct gk_file *f, const struct gk_iov *iov, unsigned n,
+		       uint64_t off)
 {
 	(void)off;
 	return sock_recv(sock_of_file(f), iov, n, !(f->flags & O_NONBLOCK));
 }
 
-static long sock_writev(struct gk_file *f, const struct gk_iov *iov,
-			unsigned n, uint64_t off)
+static long sock_writev(struct gk_file *f, const struct gk_iov *iov, unsigned n,
+			uint64_t off)
 {
 	(void)off;
 	return sock_send(sock_of_file(f), iov, n, true);
@@ -109,11 +109,11 @@ static void sock_release(struct gk_file *f)
 }
 
 static const struct gk_file_ops sock_ops = {
-	.readv = sock_readv,
-	.writev = sock_writev,
-	.can_read = sock_ready,
-	.can_write = sock_ready,
-	.release = sock_release,
+    .readv = sock_readv,
+    .writev = sock_writev,
+    .can_read = sock_ready,
+    .can_write = sock_ready,
+    .release = sock_release,
 };
 
 /* The socket behind fd: -EBADF, -ENOTSOCK or 0. */
@@ -252,10 +252,10 @@ GK_SYSCALL(sys_recvfrom)
 GK_SYSCALL(sys_shutdown)
 {
 	static const uint32_t how[] = {
-		[SHUT_RD] = VIRTIO_VSOCK_SHUTDOWN_RCV,
-		[SHUT_WR] = VIRTIO_VSOCK_SHUTDOWN_SEND,
-		[SHUT_RDWR] =
-		    VIRTIO_VSOCK_SHUTDOWN_RCV | VIRTIO_VSOCK_SHUTDOWN_SEND,
+	    [SHUT_RD] = VIRTIO_VSOCK_SHUTDOWN_RCV,
+	    [SHUT_WR] = VIRTIO_VSOCK_SHUTDOWN_SEND,
+	    [SHUT_RDWR] =
+		VIRTIO_VSOCK_SHUTDOWN_RCV | VIRTIO_VSOCK_SHUTDOWN_SEND,
 	};
 	struct sock *sk;
 	long r = sock_of_fd(a0, &sk);
@@ -282,9 +282,8 @@ static long put_address(uint64_t uaddr, uint64_t ulen, uint32_t cid,
 	int32_t *lenp = (int32_t *)(uintptr_t)ulen;
 	if (*lenp < 0)
 		return -EINVAL;
-	struct sockaddr_vm sa = {.svm_family = AF_VSOCK,
-				 .svm_port = port,
-				 .svm_cid = cid};
+	struct sockaddr_vm sa = {
+	    .svm_family = AF_VSOCK, .svm_port = port, .svm_cid = cid};
 	uint64_t n = GK_MIN((uint64_t)*lenp, sizeof(sa));
 	if (!user_ok(uaddr, n, true))
 		return -EFAULT;

@@ -43,7 +43,8 @@ struct conn {
 	bool connected, reset, owe_update;
 };
 
-#define STREAM_CONN(p) {.port = (p), .local = AL_GUEST_PORT(p), .in_use = true}
+#define STREAM_CONN(p)                                                         \
+	{.port = (p), .local = AL_GUEST_PORT(p), .in_use = true}
 static struct conn conns[NCONNS] = {
 	STREAM_CONN(AL_PORT_CONTROL),
 	STREAM_CONN(AL_PORT_STDIN),
@@ -463,8 +464,7 @@ static long rx_withdraw(struct conn *c)
 	return -EAGAIN;
 }
 
-long vsock_recv(unsigned conn, const struct gk_iov *iov, unsigned n,
-		bool wait)
+long vsock_recv(unsigned conn, const struct gk_iov *iov, unsigned n, bool wait)
 {
 	struct conn *c = &conns[conn];
 	if (conn_eof(c))

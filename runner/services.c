@@ -47,8 +47,7 @@ unsigned services_connect(const struct policy_vsock *map, size_t n,
 			fprintf(stderr,
 				"airlock: vsock.connect[%zu]: %s: %s; the "
 				"job's connections to port %u will be reset\n",
-				i, map[i].socket, strerror(errno),
-				map[i].port);
+				i, map[i].socket, strerror(errno), map[i].port);
 	}
 	return (unsigned)n;
 }

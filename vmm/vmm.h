@@ -76,7 +76,8 @@ struct vmm_config {
 	bool verbose;              /* name unimplemented syscalls on stderr */
 	const struct vmm_drive *drives; /* at most AL_DRIVES_MAX */
 	unsigned ndrives;
-	const struct vmm_vsock_port *vsock_ports; /* at most VMM_VSOCK_PORTS_MAX */
+	/* The job's host sockets, at most VMM_VSOCK_PORTS_MAX. */
+	const struct vmm_vsock_port *vsock_ports;
 	unsigned nvsock_ports;
 	/* With stream_caps, the bytes each stream may carry: output past the
 	 * cap is dropped (the job goes on) and reported truncated, stdin past

@@ -97,7 +97,8 @@ static void maybe_credit(struct vs_stream *s)
  * are out, the service sees end of file. */
 static void proxy_shut_host(struct vs_stream *s)
 {
-	bool guest_done = !s->open || (s->peer_shut & VIRTIO_VSOCK_SHUTDOWN_SEND);
+	bool guest_done =
+	    !s->open || (s->peer_shut & VIRTIO_VSOCK_SHUTDOWN_SEND);
 
 	if (s->kind != VS_KIND_PROXY || !s->used || s->host_shut ||
 	    s->buf_len || s->fd < 0 || !guest_done)
@@ -508,8 +509,8 @@ static void input_failed(struct vs_stream *s)
 }
 
 /* Payload for s into the chain after the header; 1 if a packet was made. */
-static int stream_data(struct vs_stream *s, const struct iovec *w,
-		       unsigned nw, uint32_t room, struct virtio_vsock_hdr *h)
+static int stream_data(struct vs_stream *s, const struct iovec *w, unsigned nw,
+		       uint32_t room, struct virtio_vsock_hdr *h)
 {
 	uint32_t credit = peer_credit(s);
 

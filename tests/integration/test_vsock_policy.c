@@ -179,7 +179,8 @@ Test(vsock_policy, an_unreachable_socket_is_a_reset_named_with_verbose)
 	cr_assert_eq(o.status, 1, "%s%s", o.out, o.err);
 	cr_assert_str_eq(o.out, "connect: Connection reset by peer\n");
 	cr_assert(strstr(o.err, "vsock.connect[0]") &&
-		      strstr(o.err, "nobody.sock") && strstr(o.err, "port 5000"),
+		      strstr(o.err, "nobody.sock") &&
+		      strstr(o.err, "port 5000"),
 		  "%s", o.err);
 	outcome_free(&o);
 }

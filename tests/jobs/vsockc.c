@@ -1,8 +1,8 @@
 /*
  * A client of a host service over vsock:
- * vsockc PORT LINE [again | bulk N | shut | nonblock]. Connects to host CID 2 port
- * PORT, writes LINE and a newline, reads the reply up to a newline or end of
- * stream and prints "reply: ...". With "again", then connects to PORT a
+ * vsockc PORT LINE [again | bulk N | shut | nonblock]. Connects to host CID 2
+ * port PORT, writes LINE and a newline, reads the reply up to a newline or end
+ * of stream and prints "reply: ...". With "again", then connects to PORT a
  * second time and says how that went; with "bulk N", then sends N bytes in
  * 64 KiB pieces to an echo service, reading each piece back and checking
  * it; with "shut", shuts its sending side down right after LINE and, after
@@ -89,10 +89,11 @@ static int bulk_echo(int fd, size_t total)
 {
 	static unsigned char out[65536], in[65536];
 	for (size_t done = 0; done < total;) {
-		size_t k = total - done < sizeof(out) ? total - done
-						      : sizeof(out);
+		size_t k =
+		    total - done < sizeof(out) ? total - done : sizeof(out);
 		for (size_t i = 0; i < k; i++)
-			out[i] = (unsigned char)((done + i) * 7 + (done + i) / 251);
+			out[i] =
+			    (unsigned char)((done + i) * 7 + (done + i) / 251);
 		if (write(fd, out, k) != (ssize_t)k)
 			return fail("bulk write");
 		if (read_full(fd, in, k) < 0)
@@ -123,8 +124,8 @@ static int misuse(void)
 	say("connect cid 3",
 	    connect(fd, (struct sockaddr *)&guest, sizeof(guest)));
 	say("connect short", connect(fd, (struct sockaddr *)&guest, 4));
-	say("connect stdin", connect(0, (struct sockaddr *)&guest,
-				     sizeof(guest)));
+	say("connect stdin",
+	    connect(0, (struct sockaddr *)&guest, sizeof(guest)));
 	say("shutdown unconnected", shutdown(fd, SHUT_WR));
 	return 0;
 }
