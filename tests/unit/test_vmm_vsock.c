@@ -457,7 +457,7 @@ Test(vmm_vsock, reconnect_after_reset_gets_the_credit_left)
 {
 	static uint8_t data[60000];
 	fill_pattern(data, sizeof(data), 9);
-	connect(AL_PORT_STDOUT, 0);
+	guest_connect(AL_PORT_STDOUT, 0);
 	for (int i = 0; i < 3; i++) {
 		struct virtio_vsock_hdr h = mkhdr(
 		    AL_PORT_STDOUT, VIRTIO_VSOCK_OP_RW, sizeof(data), 0, 0);
