@@ -4,9 +4,12 @@
  * guest memory holding the descriptor tables, rings and packets, and the
  * device processes it a few times, as on successive notifies and halts.
  */
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "vmm/vmm_impl.h"
 
@@ -53,14 +56,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static uint8_t *ram;
 	if (!ram && !(ram = malloc(MEM_SIZE)))
 		return 0;
+	/* As in the VMM: a write to a socket shut down is EPIPE. */
+	signal(SIGPIPE, SIG_IGN);
 	memset(ram, 0, MEM_SIZE);
 	struct guest_mem gm = {.base = ram, .size = MEM_SIZE, .fd = -1};
 	struct vmm_control ctl;
 	struct vmm_stream_stats st[3] = {0};
-	struct vsock_fds fds = {-1, -1, -1, &st[0], &st[1], &st[2]};
-	struct vsock *vs = calloc(1, sizeof(*vs));
-	if (!vs)
+	/* A host service on port 5000 with a reply waiting, an unreachable
+	 * one on 5001: the proxy paths are as exposed as the stdio ones. */
+	int svc[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, svc) < 0)
 		return 0;
+	if (write(svc[1], "reply from the service\n", 23) != 23)
+		abort();
+	struct vmm_vsock_port ports[2] = {{5000, svc[0]}, {5001, -1}};
+	struct vsock_fds fds = {.in = -1,
+				.out = -1,
+				.err = -1,
+				.in_stats = &st[0],
+				.out_stats = &st[1],
+				.err_stats = &st[2],
+				.ports = ports,
+				.nports = 2};
+	struct vsock *vs = calloc(1, sizeof(*vs));
+	if (!vs) {
+		close(svc[0]);
+		close(svc[1]);
+		return 0;
+	}
 	control_init(&ctl, false);
 	vsock_init(vs, &gm, AL_MMIO_GPA, &ctl, &fds);
 	if (driver_init(vs) == 0) {
@@ -75,5 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	vsock_destroy(vs);
 	free(vs);
+	close(svc[0]);
+	close(svc[1]);
 	return 0;
 }

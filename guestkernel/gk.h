@@ -16,7 +16,8 @@
  *   panic.c     panic and a tiny formatter
  *   lib.c       memory and string helpers
  *   virtq.c     virtio-mmio device start-up, split virtqueues
- *   vsock.c     the vsock driver: streams, credit, zero-copy send/receive
+ *   vsock.c     the vsock driver: streams and sockets, credit, zero-copy
+ *               send/receive
  *   blk.c       the virtio-blk driver (blk.h): synchronous, zero-copy
  *   job.c       receiving the job message
  *   elf.c       validating the job's ELF headers (host/elfcheck.c), PTEs
@@ -107,7 +108,15 @@ static inline void gk_barrier(void)
 #define ENOTEMPTY 39
 #define ELOOP 40
 #define EOVERFLOW 75
+#define ENOTSOCK 88
+#define EPROTONOSUPPORT 93
+#define ESOCKTNOSUPPORT 94
 #define EOPNOTSUPP 95
+#define EAFNOSUPPORT 97
+#define ENETUNREACH 101
+#define ECONNRESET 104
+#define EISCONN 106
+#define ENOTCONN 107
 #define ETIMEDOUT 110
 #define EUCLEAN 117
 
@@ -150,7 +159,10 @@ void *memset(void *dst, int c, size_t n);
 int memcmp(const void *a, const void *b, size_t n);
 
 /* ---- vsock.c ----------------------------------------------------------- */
+/* Connections: the four streams, then up to GK_NSOCKS of the job's sockets
+ * (vsock_conn_alloc). The functions below take either. */
 enum gk_stream { GK_CONTROL, GK_STDIN, GK_STDOUT, GK_STDERR, GK_NSTREAMS };
+#define GK_NSOCKS 16
 
 /* A byte range in guest memory; same layout as struct iovec. */
 struct gk_iov {
@@ -163,7 +175,7 @@ void vsock_init(void);
 /* Sends up to max bytes from iov (already validated: the device reads them
  * directly), waiting for host credit as needed. Returns the bytes sent, or
  * -EPIPE when the host reset or shut the stream before any byte went. */
-long vsock_send(enum gk_stream s, const struct gk_iov *iov, unsigned n,
+long vsock_send(unsigned conn, const struct gk_iov *iov, unsigned n,
 		uint64_t max);
 /* Queues a control message without sending it yet: the next notify carries
  * it (one exit instead of two). payload is copied. */
@@ -172,10 +184,24 @@ void vsock_queue_msg(uint16_t type, const void *payload, uint32_t len);
 void vsock_send_msg(uint16_t type, const void *payload, uint32_t len);
 /* Receives what one packet brings into iov (validated, writable; at most
  * AL_VSOCK_MAX_PAYLOAD bytes are used), the device writing it directly.
- * Blocks until data arrives; returns the byte count, 0 at end of stream. */
-long vsock_recv(enum gk_stream s, const struct gk_iov *iov, unsigned n);
-/* True once the host will send nothing more on s. */
-bool vsock_at_eof(enum gk_stream s);
+ * Blocks until data arrives (without wait: -EAGAIN when the host has none
+ * at hand); returns the byte count, 0 at end of stream. */
+long vsock_recv(unsigned conn, const struct gk_iov *iov, unsigned n,
+		bool wait);
+/* True once the host will send nothing more on conn. */
+bool vsock_at_eof(unsigned conn);
+/* A connection slot for a socket, or -ENFILE. */
+long vsock_conn_alloc(void);
+/* Connects slot conn to host port port: 0, or -ECONNRESET when the host
+ * refuses (every port the policy does not map, or one used already). */
+long vsock_connect(unsigned conn, uint32_t port);
+/* Tells the host we send (VIRTIO_VSOCK_SHUTDOWN_SEND) or take
+ * (VIRTIO_VSOCK_SHUTDOWN_RCV) nothing more. */
+void vsock_shutdown(unsigned conn, uint32_t flags);
+/* Shuts the connection down both ways and frees the slot. */
+void vsock_conn_free(unsigned conn);
+/* Our port of the connection (0 before the first connect). */
+uint32_t vsock_local_port(unsigned conn);
 /* Sleeps in `hlt` for at most ns (0: until a device has something), then
  * handles what arrived. */
 void vsock_wait(uint64_t ns);

@@ -15,7 +15,7 @@ static void recv_exact(uint64_t addr, uint64_t len)
 {
 	while (len) {
 		struct gk_iov iov = {addr, len};
-		long got = vsock_recv(GK_CONTROL, &iov, 1);
+		long got = vsock_recv(GK_CONTROL, &iov, 1, true);
 		if (got <= 0)
 			gk_panic("control stream ended inside the job message");
 		addr += (uint64_t)got;

@@ -27,7 +27,7 @@ static long stdin_readv(struct gk_file *f, const struct gk_iov *iov,
 		seg[k++] = (struct gk_iov){iov[i].base, len};
 		room -= len;
 	}
-	return k ? vsock_recv(stream_of(f), seg, k) : 0;
+	return k ? vsock_recv(stream_of(f), seg, k, true) : 0;
 }
 
 static long stdout_writev(struct gk_file *f, const struct gk_iov *iov,

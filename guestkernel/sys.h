@@ -35,6 +35,15 @@ struct gk_inode;
 /* ftruncate and truncate: size checks, then the file system's truncate. */
 long sys_truncate_inode(struct gk_inode *in, long size);
 
+/* sock.c: AF_VSOCK stream sockets to the host */
+GK_SYSCALL(sys_socket);
+GK_SYSCALL(sys_connect);
+GK_SYSCALL(sys_sendto);
+GK_SYSCALL(sys_recvfrom);
+GK_SYSCALL(sys_shutdown);
+GK_SYSCALL(sys_getsockname);
+GK_SYSCALL(sys_getpeername);
+
 /* sys_path.c: calls that name files */
 GK_SYSCALL(sys_open);
 GK_SYSCALL(sys_openat);

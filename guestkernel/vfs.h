@@ -5,6 +5,7 @@
  *   vfs.c     inodes, references, permissions, path walking, mounts
  *   file.c    open files and the descriptor table
  *   stdio.c   descriptors 0-2: the vsock streams, zero-copy
+ *   sock.c    AF_VSOCK sockets to the host (vsock.connect), zero-copy
  *   tmpfs.c   the writable file system in RAM at /
  *   devfs.c   /dev, /proc: devices and the boot-time tree
  *   pipe.c    pipes within the one process

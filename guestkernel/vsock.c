@@ -1,6 +1,8 @@
 /*
- * The virtio-vsock driver: four streams to the host (proto.h), zero-copy in
- * both directions, credit-based flow control, polling only.
+ * The virtio-vsock driver: four streams to the host (proto.h) and the job's
+ * sockets (sock.c), zero-copy in both directions, credit-based flow
+ * control, polling only. A connection is an index into conns[]: the four
+ * streams first, then one slot per socket.
  *
  * TX: a packet is a chain [header in kernel memory, payload descriptors
  * pointing straight at the bytes to send]. Packets are batched and sent with
@@ -22,8 +24,17 @@
 #define RX_MAX_SEGS (GK_VQ_SIZE - RX_CATCHERS - 1)
 #define EVQ_BUFS 4
 
+/* A socket's local port: SOCK_PORT_BASE + slot + GK_NSOCKS * generation,
+ * new for every connect, so that late packets of an earlier connection in
+ * the same slot match nothing; the slot is found by one division. */
+#define SOCK_PORT_BASE 0x40000000u
+#define NCONNS (GK_NSTREAMS + GK_NSOCKS)
+
 struct conn {
-	uint32_t port; /* host port; ours is AL_GUEST_PORT(port) */
+	uint32_t port;	/* host port */
+	uint32_t local; /* our port */
+	uint32_t generation;
+	bool in_use; /* a socket slot: allocated (the streams always are) */
 	uint32_t peer_buf_alloc, peer_fwd_cnt;
 	uint32_t tx_cnt;    /* payload bytes sent */
 	uint32_t rx_cnt;    /* payload bytes received: our fwd_cnt */
@@ -32,12 +43,17 @@ struct conn {
 	bool connected, reset, owe_update;
 };
 
-static struct conn conns[GK_NSTREAMS] = {
-	{.port = AL_PORT_CONTROL},
-	{.port = AL_PORT_STDIN},
-	{.port = AL_PORT_STDOUT},
-	{.port = AL_PORT_STDERR},
+#define STREAM_CONN(p)                                                         \
+	{.port = (p), .local = AL_GUEST_PORT(p), .in_use = true}
+static struct conn conns[NCONNS] = {
+	STREAM_CONN(AL_PORT_CONTROL),
+	STREAM_CONN(AL_PORT_STDIN),
+	STREAM_CONN(AL_PORT_STDOUT),
+	STREAM_CONN(AL_PORT_STDERR),
 };
+/* One past the last slot in use: the loops over connections stop there
+ * (ring 0 pays per instruction), so a job without sockets pays nothing. */
+static unsigned conns_end = GK_NSTREAMS;
 
 static struct gk_vq_mem vq_mem[3] __attribute__((aligned(4096)));
 static struct gk_vq rxq, txq, evq;
@@ -105,7 +121,7 @@ static struct virtio_vsock_hdr *tx_packet_raw(struct conn *c, uint16_t op)
 	struct virtio_vsock_hdr *h = &tx_hdr[tx_npkt];
 	h->src_cid = AL_GUEST_CID;
 	h->dst_cid = AL_HOST_CID;
-	h->src_port = AL_GUEST_PORT(c->port);
+	h->src_port = c->local;
 	h->dst_port = c->port;
 	h->len = 0;
 	h->type = VIRTIO_VSOCK_TYPE_STREAM;
@@ -125,8 +141,10 @@ static struct virtio_vsock_hdr *tx_packet_raw(struct conn *c, uint16_t op)
  * this exit: withdrawn grants and answers to CREDIT_REQUEST. */
 static void tx_settle(void)
 {
-	for (unsigned i = 0; i < GK_NSTREAMS; i++) {
+	for (unsigned i = 0; i < conns_end; i++) {
 		struct conn *c = &conns[i];
+		if (!c->in_use)
+			continue;
 		if (conn_stale_grant(c))
 			c->grant_end = c->rx_cnt;
 		else if (!c->owe_update)
@@ -137,8 +155,9 @@ static void tx_settle(void)
 
 static bool settle_needed(void)
 {
-	for (unsigned i = 0; i < GK_NSTREAMS; i++)
-		if (conn_stale_grant(&conns[i]) || conns[i].owe_update)
+	for (unsigned i = 0; i < conns_end; i++)
+		if (conns[i].in_use &&
+		    (conn_stale_grant(&conns[i]) || conns[i].owe_update))
 			return true;
 	return false;
 }
@@ -237,12 +256,16 @@ static void rx_post_payload(void)
 
 static struct conn *conn_of(const struct virtio_vsock_hdr *h)
 {
-	uint32_t i = h->src_port - AL_PORT_CONTROL;
 	if (h->src_cid != AL_HOST_CID || h->dst_cid != AL_GUEST_CID ||
-	    h->type != VIRTIO_VSOCK_TYPE_STREAM || i >= GK_NSTREAMS ||
-	    h->dst_port != AL_GUEST_PORT(h->src_port))
+	    h->type != VIRTIO_VSOCK_TYPE_STREAM)
 		return 0;
-	return &conns[i];
+	uint32_t i = h->src_port - AL_PORT_CONTROL;
+	if (i >= GK_NSTREAMS || h->dst_port != AL_GUEST_PORT(h->src_port))
+		i = GK_NSTREAMS + (h->dst_port - SOCK_PORT_BASE) % GK_NSOCKS;
+	struct conn *c = &conns[i];
+	return c->in_use && c->port == h->src_port && c->local == h->dst_port
+		   ? c
+		   : 0;
 }
 
 static void rx_data(struct conn *c, const struct virtio_vsock_hdr *h,
@@ -327,9 +350,9 @@ void vsock_wait(uint64_t ns)
 
 /* ---- streams ------------------------------------------------------------ */
 
-bool vsock_at_eof(enum gk_stream s)
+bool vsock_at_eof(unsigned conn)
 {
-	return conn_eof(&conns[s]);
+	return conn_eof(&conns[conn]);
 }
 
 /* Waits until the host lets c send again, or will never. */
@@ -351,10 +374,10 @@ static void iov_skip_empty(const struct gk_iov *iov, unsigned n, unsigned *i)
 		(*i)++;
 }
 
-long vsock_send(enum gk_stream s, const struct gk_iov *iov, unsigned n,
+long vsock_send(unsigned conn, const struct gk_iov *iov, unsigned n,
 		uint64_t max)
 {
-	struct conn *c = &conns[s];
+	struct conn *c = &conns[conn];
 	uint64_t sent = 0, off = 0;
 	unsigned i = 0;
 	iov_skip_empty(iov, n, &i);
@@ -395,7 +418,7 @@ long vsock_send(enum gk_stream s, const struct gk_iov *iov, unsigned n,
 }
 
 /* Builds the payload chain's segments from iov, at most one packet's worth. */
-static uint32_t rx_set_segments(enum gk_stream s, const struct gk_iov *iov,
+static uint32_t rx_set_segments(unsigned conn, const struct gk_iov *iov,
 				unsigned n)
 {
 	uint32_t cap = 0;
@@ -410,23 +433,44 @@ static uint32_t rx_set_segments(enum gk_stream s, const struct gk_iov *iov,
 		if (cap == AL_VSOCK_MAX_PAYLOAD)
 			break;
 	}
-	rxp.stream = (uint8_t)s;
+	rxp.stream = (uint8_t)conn;
 	rxp.cap = cap;
 	return cap;
 }
 
-long vsock_recv(enum gk_stream s, const struct gk_iov *iov, unsigned n)
+/* The device fills RX chains in order and leaves a header-only chain at the
+ * head when it has only data: a catcher posted before the payload chain
+ * would starve it. Waits normally consume their catcher, but one may be
+ * left, or a payload chain of a connection that ended: each CREDIT_REQUEST
+ * on the control stream makes the host use up one of them. */
+static void rx_settle(void)
 {
-	struct conn *c = &conns[s];
+	for (unsigned round = 0; rxp.posted || catchers_posted(); round++) {
+		if (round == RX_CATCHERS + 1)
+			gk_panic("vsock: the host leaves RX buffers unused");
+		tx_packet(&conns[GK_CONTROL], VIRTIO_VSOCK_OP_CREDIT_REQUEST);
+		tx_flush();
+	}
+}
+
+/* Nothing came for c and the caller will not wait: the grant is withdrawn
+ * (in one exit, whose TX the device takes before it fills RX, so nothing
+ * can land meanwhile). The chain stays posted for rx_settle. */
+static long rx_withdraw(struct conn *c)
+{
+	c->grant_end = c->rx_cnt;
+	tx_packet(c, VIRTIO_VSOCK_OP_CREDIT_UPDATE);
+	tx_flush();
+	return -EAGAIN;
+}
+
+long vsock_recv(unsigned conn, const struct gk_iov *iov, unsigned n, bool wait)
+{
+	struct conn *c = &conns[conn];
 	if (conn_eof(c))
 		return 0;
-	/* The device fills RX chains in order and leaves a header-only chain
-	 * at the head when it has only data: a catcher posted before the
-	 * payload chain would starve it. Every wait consumes its catcher. */
-	if (rxp.posted || catchers_posted())
-		gk_panic("vsock: receive on port %x while buffers are posted",
-			 (uint64_t)c->port);
-	uint32_t cap = rx_set_segments(s, iov, n);
+	rx_settle();
+	uint32_t cap = rx_set_segments(conn, iov, n);
 	if (!cap)
 		return 0;
 	/* Post the buffer and grant exactly its size, one exit for both (the
@@ -449,8 +493,71 @@ long vsock_recv(enum gk_stream s, const struct gk_iov *iov, unsigned n)
 		if (conn_eof(c))
 			return 0; /* the chain stays posted: nothing more
 				     can arrive for it */
+		if (!wait)
+			return rx_withdraw(c);
 		vsock_wait(0);
 	}
+}
+
+/* ---- sockets ------------------------------------------------------------- */
+
+long vsock_conn_alloc(void)
+{
+	for (unsigned i = GK_NSTREAMS; i < NCONNS; i++) {
+		struct conn *c = &conns[i];
+		if (c->in_use)
+			continue;
+		*c = (struct conn){.generation = c->generation, .in_use = true};
+		conns_end = GK_MAX(conns_end, i + 1);
+		return (long)i;
+	}
+	return -ENFILE;
+}
+
+long vsock_connect(unsigned conn, uint32_t port)
+{
+	struct conn *c = &conns[conn];
+	uint32_t gen = c->generation + 1;
+	*c = (struct conn){
+		.port = port,
+		.local = SOCK_PORT_BASE + (conn - GK_NSTREAMS) + GK_NSOCKS * gen,
+		.generation = gen,
+		.in_use = true,
+	};
+	/* The host answers in the same exit, unless another packet takes
+	 * the catcher first. */
+	rx_ensure_catcher();
+	tx_packet(c, VIRTIO_VSOCK_OP_REQUEST);
+	tx_flush();
+	while (!c->connected && !c->reset) {
+		rx_ensure_catcher();
+		vsock_wait(0);
+	}
+	return c->reset ? -ECONNRESET : 0;
+}
+
+void vsock_shutdown(unsigned conn, uint32_t flags)
+{
+	struct conn *c = &conns[conn];
+	if (!c->connected || c->reset)
+		return;
+	struct virtio_vsock_hdr *h = tx_packet(c, VIRTIO_VSOCK_OP_SHUTDOWN);
+	h->flags = flags;
+	tx_flush();
+}
+
+uint32_t vsock_local_port(unsigned conn)
+{
+	return conns[conn].local;
+}
+
+void vsock_conn_free(unsigned conn)
+{
+	vsock_shutdown(conn,
+		       VIRTIO_VSOCK_SHUTDOWN_RCV | VIRTIO_VSOCK_SHUTDOWN_SEND);
+	conns[conn].in_use = false;
+	while (conns_end > GK_NSTREAMS && !conns[conns_end - 1].in_use)
+		conns_end--;
 }
 
 /* ---- control messages ---------------------------------------------------- */

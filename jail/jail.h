@@ -24,7 +24,7 @@
 #include <sys/types.h>
 
 #define JAIL_ERR_MAX 256
-#define JAIL_MAX_FDS 32
+#define JAIL_MAX_FDS 48
 
 struct jail_config {
 	const int *keep_fds; /* become 0..nkeep-1 in the child, in order */

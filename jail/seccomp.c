@@ -45,6 +45,8 @@ static int allow_fixed(scmp_filter_ctx f)
 	rc |= allow(f, SCMP_SYS(ppoll));   /* waiting for stdio when halted */
 	rc |= allow(f, SCMP_SYS(readv));   /* job stdin into guest buffers */
 	rc |= allow(f, SCMP_SYS(writev));  /* job stdout/stderr out */
+	rc |= allow(f, SCMP_SYS(shutdown)); /* a guest connection to a
+					       host socket ended */
 	rc |= allow(f, SCMP_SYS(pread64)); /* loading the job binary (fd 4) */
 	rc |= allow(f, SCMP_SYS(fallocate)); /* zeroing guest RAM by hole punch */
 	rc |= allow(f, SCMP_SYS(clock_gettime)); /* when the vDSO falls back */

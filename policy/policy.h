@@ -19,7 +19,7 @@
  *   limits.stdin_bytes     integer, 0..2^40, default 2^30
  *   drives                 at most POLICY_MAX_DRIVES, default none
  *   env.pass + env.set     at most POLICY_MAX_ENV names together, default none
- *   vsock.connect          at most POLICY_MAX_VSOCK, ports 1..0x9fffffff
+ *   vsock.connect          at most POLICY_MAX_VSOCK, ports 1..0xa0ffffff
  *                          (airlock reserves AL_PORT_RESERVED_MIN and up),
  *                          default none
  *   guest.syscalls         deny or allow list of at most POLICY_MAX_SYSCALLS

@@ -379,6 +379,8 @@ struct host_side {
 	int stream[3];
 	struct vmm_drive drives[POLICY_MAX_DRIVES];
 	unsigned ndrives;
+	struct vmm_vsock_port services[POLICY_MAX_VSOCK];
+	unsigned nservices;
 	char **envp; /* NULL-terminated, each malloc'd */
 	size_t nenv;
 	char *kernel; /* --kernel image; NULL for the built-in one */
@@ -394,6 +396,7 @@ static void host_release(struct host_side *h)
 			close(h->stream[i]);
 	for (unsigned i = 0; i < h->ndrives; i++)
 		close(h->drives[i].fd);
+	services_close(h->services, h->nservices);
 	for (size_t i = 0; i < h->nenv; i++)
 		free(h->envp[i]);
 	free(h->envp);
@@ -533,6 +536,9 @@ static void run_vm(const struct run_opts *o, const struct policy *p,
 	if (open_streams(&h, rep) == 0 && build_env(p, &h, rep) == 0 &&
 	    open_drives(p, &h, rep) == 0 && load_kernel(o, &h, rep) == 0 &&
 	    (h.kvm = open_kvm(rep)) >= 0) {
+		h.nservices = services_connect(p->vsock_connect,
+					       p->nvsock_connect, h.services,
+					       o->verbose);
 		struct vmm_config cfg = {
 		    .kvm_fd = h.kvm,
 		    .mem_mib = (uint32_t)p->vm.memory_mib,
@@ -549,6 +555,8 @@ static void run_vm(const struct run_opts *o, const struct policy *p,
 		    .verbose = o->verbose,
 		    .drives = h.drives,
 		    .ndrives = h.ndrives,
+		    .vsock_ports = h.services,
+		    .nvsock_ports = h.nservices,
 		    .stream_caps = true,
 		    .stdin_max = p->limits.stdin_bytes,
 		    .stdout_max = p->limits.stdout_bytes,

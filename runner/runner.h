@@ -6,9 +6,11 @@
 #ifndef AIRLOCK_RUNNER_H
 #define AIRLOCK_RUNNER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "policy/policy.h"
 #include "vmm/vmm.h"
 
 /* Exit statuses of `run` besides the job's own (coreutils timeout/env). */
@@ -46,6 +48,13 @@ struct run_report {
 
 /* Writes the report as one JSON object to path. Returns 0 or -1 (errno). */
 int result_write(const char *path, const struct run_report *rep);
+
+/* Connects the n host sockets of map into out (runner/services.c); one
+ * that cannot be reached gets fd -1 (the guest's connection is reset) and,
+ * with verbose, a note on stderr. Returns n. */
+unsigned services_connect(const struct policy_vsock *map, size_t n,
+			  struct vmm_vsock_port *out, bool verbose);
+void services_close(struct vmm_vsock_port *ports, unsigned n);
 
 /* "SIGSEGV" for 11; NULL for numbers without a name. */
 const char *signal_name(int sig);

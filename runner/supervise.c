@@ -27,11 +27,12 @@
 #include "runner/supervise.h"
 
 /* Descriptor numbers in the child (the order of keep[] below); the drive
- * images follow from CHILD_NFDS on. */
+ * images follow from CHILD_NFDS on, then the connected host sockets. */
 enum { CHILD_STDIN, CHILD_STDOUT, CHILD_STDERR, CHILD_KVM, CHILD_JOB,
        CHILD_REPORT, CHILD_NFDS };
-_Static_assert(CHILD_NFDS + AL_DRIVES_MAX < JAIL_MAX_FDS,
-	       "every drive fits the jail's descriptor list");
+_Static_assert(CHILD_NFDS + AL_DRIVES_MAX + VMM_VSOCK_PORTS_MAX <
+		   JAIL_MAX_FDS,
+	       "every drive and host socket fits the jail's descriptor list");
 
 /* The VMM ends the run itself at the deadline and flushes output; this much
  * later the supervisor stops waiting and kills it. */
@@ -112,6 +113,20 @@ int supervise_show_seccomp(FILE *out)
 	return jail_seccomp_export(out, &sc);
 }
 
+/* A reachable host socket is kept as descriptor child_fd (numbered in
+ * supervise_vm's keep[] order); an unreachable one stays -1. */
+static void child_ports(const struct vmm_config *in,
+			struct vmm_vsock_port *ports)
+{
+	int child_fd = CHILD_NFDS + (int)in->ndrives;
+
+	for (unsigned i = 0; i < in->nvsock_ports; i++) {
+		ports[i] = in->vsock_ports[i];
+		if (ports[i].fd >= 0)
+			ports[i].fd = child_fd++;
+	}
+}
+
 static __attribute__((noreturn)) void child_run(const struct vmm_config *in,
 						 enum jail_side side,
 						 const char *why, bool fsize)
@@ -125,12 +140,15 @@ static __attribute__((noreturn)) void child_run(const struct vmm_config *in,
 	} else {
 		struct jail_seccomp sc = child_seccomp(fsize);
 		struct vmm_drive drives[AL_DRIVES_MAX];
+		struct vmm_vsock_port ports[VMM_VSOCK_PORTS_MAX];
 		struct vmm_config cfg = *in;
 		for (unsigned i = 0; i < in->ndrives; i++) {
 			drives[i] = in->drives[i];
 			drives[i].fd = CHILD_NFDS + (int)i;
 		}
 		cfg.drives = drives;
+		child_ports(in, ports);
+		cfg.vsock_ports = ports;
 		cfg.stdin_fd = CHILD_STDIN;
 		cfg.stdout_fd = CHILD_STDOUT;
 		cfg.stderr_fd = CHILD_STDERR;
@@ -320,17 +338,23 @@ int supervise_vm(const struct vmm_config *cfg,
 	if (getenv("AIRLOCK_TEST_NO_JAIL"))
 		return vmm_run(cfg, res) == 0 ? 0 : -1;
 #endif
-	if (cfg->ndrives > AL_DRIVES_MAX) {
-		snprintf(err, errlen, "more than %u drives", AL_DRIVES_MAX);
+	if (cfg->ndrives > AL_DRIVES_MAX ||
+	    cfg->nvsock_ports > VMM_VSOCK_PORTS_MAX) {
+		snprintf(err, errlen, "more than %u drives or %u host sockets",
+			 AL_DRIVES_MAX, VMM_VSOCK_PORTS_MAX);
 		return -1;
 	}
 	int keep[JAIL_MAX_FDS] = {cfg->stdin_fd, cfg->stdout_fd,
 				  cfg->stderr_fd, cfg->kvm_fd, cfg->job_fd};
+	unsigned nkeep = CHILD_NFDS;
 	for (unsigned i = 0; i < cfg->ndrives; i++)
-		keep[CHILD_NFDS + i] = cfg->drives[i].fd;
+		keep[nkeep++] = cfg->drives[i].fd;
+	for (unsigned i = 0; i < cfg->nvsock_ports; i++)
+		if (cfg->vsock_ports[i].fd >= 0)
+			keep[nkeep++] = cfg->vsock_ports[i].fd;
 	struct jail_config jc = *limits;
 	jc.keep_fds = keep;
-	jc.nkeep = CHILD_NFDS + cfg->ndrives;
+	jc.nkeep = nkeep;
 	jc.verbose = cfg->verbose;
 	int rp[2];
 	if (pipe2(rp, O_CLOEXEC) < 0) {

@@ -77,7 +77,7 @@ struct run {
 	bool vs_ready;
 
 	struct run_signals sig;
-	struct run_fd fds[3];
+	struct run_fd fds[3 + VMM_VSOCK_PORTS_MAX]; /* stdio, host sockets */
 	unsigned nfds;
 
 	uint64_t t_boot, t_ready, t_job;
@@ -239,22 +239,28 @@ static void signals_restore(struct run *r)
 /* The host fds become nonblocking for the run: the run loop never blocks
  * anywhere but in ppoll and KVM_RUN. Flags are restored in reverse order,
  * so descriptors sharing one open file end as they started. */
+static void fd_nonblock(struct run *r, int fd)
+{
+	int fl = fd < 0 ? -1 : fcntl(fd, F_GETFL);
+
+	if (fl < 0)
+		return;
+	r->fds[r->nfds].fd = fd;
+	r->fds[r->nfds].old_flags = fl;
+	r->nfds++;
+	if (!(fl & O_NONBLOCK))
+		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
 static void fds_nonblock(struct run *r)
 {
-	int fds[3] = {r->cfg->stdin_fd, r->cfg->stdout_fd, r->cfg->stderr_fd};
+	const struct vmm_config *cfg = r->cfg;
 
-	for (int i = 0; i < 3; i++) {
-		if (fds[i] < 0)
-			continue;
-		int fl = fcntl(fds[i], F_GETFL);
-		if (fl < 0)
-			continue;
-		r->fds[r->nfds].fd = fds[i];
-		r->fds[r->nfds].old_flags = fl;
-		r->nfds++;
-		if (!(fl & O_NONBLOCK))
-			fcntl(fds[i], F_SETFL, fl | O_NONBLOCK);
-	}
+	fd_nonblock(r, cfg->stdin_fd);
+	fd_nonblock(r, cfg->stdout_fd);
+	fd_nonblock(r, cfg->stderr_fd);
+	for (unsigned i = 0; i < cfg->nvsock_ports; i++)
+		fd_nonblock(r, cfg->vsock_ports[i].fd);
 }
 
 static void fds_restore(struct run *r)
@@ -404,7 +410,7 @@ static bool check_panic(struct run *r)
 
 static void wait_host(struct run *r)
 {
-	struct pollfd fds[3];
+	struct pollfd fds[VSOCK_POLL_MAX];
 	uint64_t wake = 0;
 
 	unsigned n = vsock_poll_fds(&r->vs, fds);
@@ -581,7 +587,7 @@ static void run_vcpu(struct run *r)
 static void drain_output(struct run *r)
 {
 	while (vsock_buffered(&r->vs)) {
-		struct pollfd fds[3];
+		struct pollfd fds[VSOCK_POLL_MAX];
 		uint64_t now = vmm_now_ns();
 		if (now >= r->deadline || alarm_fired)
 			break;
@@ -665,6 +671,8 @@ static struct vsock_fds streams_of(const struct run *r)
 	    .in_max = cfg->stream_caps ? cfg->stdin_max : UINT64_MAX,
 	    .out_max = cfg->stream_caps ? cfg->stdout_max : UINT64_MAX,
 	    .err_max = cfg->stream_caps ? cfg->stderr_max : UINT64_MAX,
+	    .ports = cfg->vsock_ports,
+	    .nports = cfg->nvsock_ports,
 	};
 }
 
@@ -740,6 +748,31 @@ static int check_vm_config(const struct vmm_config *cfg, char *err)
 	return check_drives(cfg, err);
 }
 
+static int check_vsock_ports(const struct vmm_config *cfg, char *err)
+{
+	if (cfg->nvsock_ports > VMM_VSOCK_PORTS_MAX ||
+	    (cfg->nvsock_ports && !cfg->vsock_ports)) {
+		vmm_errf(err, VMM_ERR_MAX,
+			 "%u host sockets: at most %u, in a table",
+			 cfg->nvsock_ports, VMM_VSOCK_PORTS_MAX);
+		return -1;
+	}
+	for (unsigned i = 0; i < cfg->nvsock_ports; i++) {
+		uint32_t port = cfg->vsock_ports[i].port;
+		bool dup = false;
+		for (unsigned j = 0; j < i; j++)
+			dup |= cfg->vsock_ports[j].port == port;
+		if (port == 0 || port >= AL_PORT_RESERVED_MIN || dup) {
+			vmm_errf(err, VMM_ERR_MAX,
+				 "host socket %u: port %u is %s", i, port,
+				 dup ? "mapped twice"
+				     : "outside 1..0xa0ffffff");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* The job's part of cfg, for a VM of mem_mib. 0, -1 (VMM_ERROR) or -2
  * (VMM_EXEC_FAILED), with err set. */
 static int check_job_config(struct run *r, const struct vmm_config *cfg,
@@ -766,6 +799,8 @@ static int check_job_config(struct run *r, const struct vmm_config *cfg,
 		return -1;
 	}
 	r->stack_bytes = (stack + AL_PAGE_SIZE - 1) & ~(AL_PAGE_SIZE - 1);
+	if (check_vsock_ports(cfg, err) < 0)
+		return -1;
 	if (control_check_args(cfg->argv, cfg->envp, &count, &bytes, err) <
 	    0) {
 		char why[VMM_ERR_MAX];

@@ -48,6 +48,19 @@ struct vmm_drive {
 	bool writable;
 };
 
+/* A host service the guest may connect to: a guest connection to host CID 2
+ * port `port` is proxied, both ways, to fd, a stream socket the caller
+ * connected (-1: it could not be reached; the guest's connection is then
+ * reset). One guest connection per port per job; a second one is reset. The
+ * fd becomes non-blocking for the run and is shut down when the guest's
+ * connection ends; closing it stays the caller's. */
+struct vmm_vsock_port {
+	uint32_t port; /* 1 .. AL_PORT_RESERVED_MIN - 1, each port once */
+	int fd;
+};
+
+#define VMM_VSOCK_PORTS_MAX 16
+
 struct vmm_config {
 	int kvm_fd;                /* open /dev/kvm */
 	uint32_t mem_mib;          /* AL_MEM_MIN_MIB .. AL_MEM_MAX_MIB */
@@ -63,6 +76,9 @@ struct vmm_config {
 	bool verbose;              /* name unimplemented syscalls on stderr */
 	const struct vmm_drive *drives; /* at most AL_DRIVES_MAX */
 	unsigned ndrives;
+	/* The job's host sockets, at most VMM_VSOCK_PORTS_MAX. */
+	const struct vmm_vsock_port *vsock_ports;
+	unsigned nvsock_ports;
 	/* With stream_caps, the bytes each stream may carry: output past the
 	 * cap is dropped (the job goes on) and reported truncated, stdin past
 	 * it reads as end of file. Without, streams are unbounded. */
@@ -148,10 +164,11 @@ struct vmm *vmm_boot(const struct vmm_config *cfg, struct vmm_result *result);
 
 /*
  * Runs one job on a warm VM with the job's part of cfg (job_fd, argv, envp,
- * standard streams, timeout, stack, stream caps, syscall policy) and reverts
- * the VM. result is filled as by vmm_run, plus result->revert. Returns 0,
- * or -1 when the VM could not be reverted (result->revert_error says why):
- * it then refuses further jobs; destroy it.
+ * standard streams, host sockets, timeout, stack, stream caps, syscall
+ * policy) and reverts the VM. result is filled as by vmm_run, plus
+ * result->revert. Returns 0, or -1 when the VM could not be reverted
+ * (result->revert_error says why): it then refuses further jobs; destroy
+ * it.
  */
 int vmm_job(struct vmm *vm, const struct vmm_config *cfg,
 	    struct vmm_result *result);

@@ -10,7 +10,8 @@
  *   elf.c      job binary check (vmm_check_job) and loader
  *   virtq.c    split virtqueue, device side
  *   mmio.c     virtio-mmio version 2 transport
- *   vsock.c    virtio-vsock device and the four streams of proto.h
+ *   vsock.c    virtio-vsock device, the four streams of proto.h and the
+ *              connections to the policy's host sockets
  *   blk.c      virtio-blk device: one per drive, copy-on-write overlay
  *   control.c  control-stream messages (READY, JOB, RESULT, ...)
  *   syscalls.c x86-64 syscall names for --verbose
@@ -353,24 +354,41 @@ void control_job_policy(uint8_t *msg, const struct vmm_config *cfg);
 
 /* ---- vsock.c ---- */
 
+/* Streams 0-3 are airlock's own (proto.h); the policy's host sockets
+ * follow, one slot per mapped port. */
 enum { VS_CONTROL, VS_STDIN, VS_STDOUT, VS_STDERR, VS_NSTREAMS };
+#define VS_PROXY_MAX VMM_VSOCK_PORTS_MAX
+#define VS_MAX (VS_NSTREAMS + VS_PROXY_MAX)
 #define VS_RST_MAX 16
+/* Host descriptors vsock_poll_fds may return: stdin, stdout, stderr and
+ * one per proxy. */
+#define VSOCK_POLL_MAX (3 + VS_PROXY_MAX)
+
+enum vs_kind {
+	VS_KIND_CONTROL, /* messages both ways, no host fd */
+	VS_KIND_INPUT,	 /* host fd -> guest */
+	VS_KIND_OUTPUT,	 /* guest -> host fd */
+	VS_KIND_PROXY,	 /* both ways between the guest and a host socket */
+};
 
 struct vs_stream {
+	enum vs_kind kind;
+	char name[24]; /* for messages: "stdout", "port 5000" */
 	uint32_t host_port, guest_port;
 	bool open; /* connected */
 	bool used; /* was connected once; never reopened */
 	bool want_response, want_credit, want_rst;
 	bool shutdown_sent;
+	bool host_shut; /* proxy: the host socket was shut down for writing */
 	uint32_t peer_shut; /* VIRTIO_VSOCK_SHUTDOWN_* the guest sent */
 	/* host -> guest: the guest's credit */
 	uint32_t peer_buf_alloc, peer_fwd_cnt, tx_cnt;
 	/* guest -> host: our credit */
 	uint32_t rx_cnt, fwd_cnt, fwd_sent;
 	/* host side */
-	int fd;	      /* -1: discard output / empty input */
-	bool eof;     /* stdin: nothing more to read */
-	bool blocked; /* stdin: read would block in this pass */
+	int fd;	      /* -1: discard output / empty input / unreachable */
+	bool eof;     /* input: nothing more to read */
+	bool blocked; /* input: read would block in this pass */
 	struct vmm_stream_stats *stats;
 	uint64_t room; /* bytes the policy still lets through this stream */
 	uint8_t *buf; /* output not yet written, ring of AL_HOST_STREAM_BUF */
@@ -381,13 +399,14 @@ struct vs_stream {
 
 struct vsock {
 	struct virtio_dev vdev; /* first: the transport hands us this */
-	struct vs_stream s[VS_NSTREAMS];
+	struct vs_stream s[VS_MAX];
 	struct {
 		uint32_t src_port, dst_port; /* of the RST we send */
 	} rst[VS_RST_MAX];
 	unsigned nrst;
 	struct vmm_control *ctl;
-	struct vmm_stream_stats ctl_stats; /* unused; keeps streams uniform */
+	/* Counters of the streams nobody reports on. */
+	struct vmm_stream_stats ctl_stats, proxy_stats[VS_PROXY_MAX];
 	unsigned rx_pushed; /* packets given to the guest, for the run loop */
 	struct vq_chain chain;
 };
@@ -398,6 +417,8 @@ struct vsock_fds {
 	int in, out, err;
 	struct vmm_stream_stats *in_stats, *out_stats, *err_stats;
 	uint64_t in_max, out_max, err_max; /* bytes each stream may carry */
+	const struct vmm_vsock_port *ports; /* the job's host sockets */
+	unsigned nports;		    /* at most VS_PROXY_MAX */
 };
 
 void vsock_init(struct vsock *vs, const struct guest_mem *gm, uint64_t gpa,
@@ -418,7 +439,7 @@ void vsock_on_halt(struct vsock *vs);
 /* Takes ownership of msg (malloc'd); sent on the control stream. */
 void vsock_send_control(struct vsock *vs, uint8_t *msg, size_t len);
 /* Fills fds with the host descriptors worth waiting for; returns how many
- * (at most 3). */
+ * (at most VSOCK_POLL_MAX). */
 unsigned vsock_poll_fds(struct vsock *vs, struct pollfd *fds);
 /* Output still buffered on the host side. */
 bool vsock_buffered(const struct vsock *vs);

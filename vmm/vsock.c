@@ -1,6 +1,9 @@
 /*
  * virtio-vsock: the only channel between host and guest. Host CID 2, guest
- * CID 3, four streams the guest connects at boot (proto.h). The device
+ * CID 3, four streams the guest connects at boot (proto.h), and the
+ * policy's host sockets, which the guest may connect to once each per job:
+ * a proxy stream moves bytes between the guest and that socket, guest ->
+ * host as stdout does, host -> guest as stdin does. The device
  * follows the rules proto.h promises the guest: on every notify and every
  * wake from hlt it consumes all TX chains first, then fills RX chains, one
  * packet per chain, payload only as far as the chain and the guest's credit
@@ -17,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "vmm/vmm_impl.h"
@@ -27,10 +31,28 @@
  * busy writer rarely has to stop and ask. */
 #define CREDIT_THRESHOLD (BUF_CAP / 2)
 
-static const uint32_t stream_ports[VS_NSTREAMS] = {
-    AL_PORT_CONTROL, AL_PORT_STDIN, AL_PORT_STDOUT, AL_PORT_STDERR};
-static const char *const stream_names[VS_NSTREAMS] = {"control", "stdin",
-						      "stdout", "stderr"};
+static const struct {
+	uint32_t port;
+	enum vs_kind kind;
+	const char *name;
+} own_streams[VS_NSTREAMS] = {
+    {AL_PORT_CONTROL, VS_KIND_CONTROL, "control"},
+    {AL_PORT_STDIN, VS_KIND_INPUT, "stdin"},
+    {AL_PORT_STDOUT, VS_KIND_OUTPUT, "stdout"},
+    {AL_PORT_STDERR, VS_KIND_OUTPUT, "stderr"},
+};
+
+/* Host fd -> guest. */
+static bool carries_input(const struct vs_stream *s)
+{
+	return s->kind == VS_KIND_INPUT || s->kind == VS_KIND_PROXY;
+}
+
+/* Guest -> host fd. */
+static bool carries_output(const struct vs_stream *s)
+{
+	return s->kind == VS_KIND_OUTPUT || s->kind == VS_KIND_PROXY;
+}
 
 static struct vsock *to_vsock(struct virtio_dev *d)
 {
@@ -71,6 +93,20 @@ static void maybe_credit(struct vs_stream *s)
 
 /* ---- host output ---- */
 
+/* A proxy whose guest side will send nothing more: once its buffered bytes
+ * are out, the service sees end of file. */
+static void proxy_shut_host(struct vs_stream *s)
+{
+	bool guest_done =
+	    !s->open || (s->peer_shut & VIRTIO_VSOCK_SHUTDOWN_SEND);
+
+	if (s->kind != VS_KIND_PROXY || !s->used || s->host_shut ||
+	    s->buf_len || s->fd < 0 || !guest_done)
+		return;
+	s->host_shut = true;
+	shutdown(s->fd, s->open ? SHUT_WR : SHUT_RDWR);
+}
+
 /* The reader went away: the rest of this stream is dropped and the guest
  * learns it from an RST. */
 static void reader_gone(struct vs_stream *s)
@@ -92,12 +128,11 @@ static int buffer_append(struct vsock *vs, struct vs_stream *s,
 	if (!s->buf) {
 		s->buf = malloc(BUF_CAP);
 		if (!s->buf)
-			return fail(vs, "out of memory for %s",
-				    stream_names[s - vs->s]);
+			return fail(vs, "out of memory for %s", s->name);
 	}
 	/* Cannot happen while the credit check holds; never overrun. */
 	if (len > BUF_CAP - s->buf_len)
-		return fail(vs, "%s buffer overrun", stream_names[s - vs->s]);
+		return fail(vs, "%s buffer overrun", s->name);
 	while (len > 0) {
 		uint32_t tail = (s->buf_head + s->buf_len) % BUF_CAP;
 		size_t k = BUF_CAP - tail;
@@ -179,14 +214,18 @@ static void flush_stream(struct vs_stream *s)
 		s->stats->bytes += (uint64_t)w;
 	}
 	maybe_credit(s);
+	proxy_shut_host(s);
 }
 
 void vsock_flush(struct vsock *vs)
 {
-	flush_stream(&vs->s[VS_STDOUT]);
-	flush_stream(&vs->s[VS_STDERR]);
+	for (int i = 0; i < VS_MAX; i++)
+		if (carries_output(&vs->s[i]))
+			flush_stream(&vs->s[i]);
 }
 
+/* Only the job's own output holds up the end of a run: what a service has
+ * not taken by then is dropped with the VM. */
 bool vsock_buffered(const struct vsock *vs)
 {
 	return (vs->s[VS_STDOUT].buf_len && vs->s[VS_STDOUT].fd >= 0) ||
@@ -195,8 +234,10 @@ bool vsock_buffered(const struct vsock *vs)
 
 void vsock_drop_buffered(struct vsock *vs)
 {
-	for (int i = VS_STDOUT; i <= VS_STDERR; i++) {
+	for (int i = 0; i < VS_MAX; i++) {
 		struct vs_stream *s = &vs->s[i];
+		if (!carries_output(s))
+			continue;
 		if (s->buf_len) {
 			s->stats->truncated = true;
 			s->fwd_cnt += s->buf_len;
@@ -223,7 +264,7 @@ static void queue_rst(struct vsock *vs, const struct virtio_vsock_hdr *h)
 
 static struct vs_stream *stream_for_port(struct vsock *vs, uint32_t host_port)
 {
-	for (int i = 0; i < VS_NSTREAMS; i++)
+	for (int i = 0; i < VS_MAX; i++)
 		if (vs->s[i].host_port == host_port)
 			return &vs->s[i];
 	return NULL;
@@ -232,8 +273,9 @@ static struct vs_stream *stream_for_port(struct vsock *vs, uint32_t host_port)
 static void on_request(struct vsock *vs, struct vs_stream *s,
 		       const struct virtio_vsock_hdr *h)
 {
-	/* Only airlock's own ports, each connected once. */
-	if (!s || s->used) {
+	/* Only airlock's own ports and the policy's reachable host sockets,
+	 * each connected once. */
+	if (!s || s->used || (s->kind == VS_KIND_PROXY && s->fd < 0)) {
 		queue_rst(vs, h);
 		return;
 	}
@@ -254,18 +296,19 @@ static void close_stream(struct vs_stream *s)
 {
 	s->open = false;
 	s->want_response = s->want_credit = false;
+	proxy_shut_host(s);
 }
 
 static int on_data(struct vsock *vs, struct vs_stream *s,
 		   const struct vq_chain *c, uint32_t len)
 {
-	int idx = (int)(s - vs->s);
 	struct iovec pay[VQ_MAX_SIZE];
 
 	if (len == 0)
 		return 0;
-	if (idx == VS_STDIN)
-		return fail(vs, "guest sent %u bytes on the stdin stream", len);
+	if (s->kind == VS_KIND_INPUT)
+		return fail(vs, "guest sent %u bytes on the %s stream", len,
+			    s->name);
 	/* Against the credit we announced (fwd_sent), not what we have
 	 * freed since: the guest cannot know about that yet. Either way the
 	 * buffer (rx_cnt - fwd_cnt) stays within BUF_CAP. */
@@ -274,10 +317,10 @@ static int on_data(struct vsock *vs, struct vs_stream *s,
 		return fail(vs,
 			    "guest overran its credit on the %s stream (%u "
 			    "bytes in flight + %u sent, credit %u)",
-			    stream_names[idx], in_flight, len, BUF_CAP);
+			    s->name, in_flight, len, BUF_CAP);
 	s->rx_cnt += len;
 	unsigned n = iov_slice(c->iov, c->nr, HDR_SIZE, len, pay, VQ_MAX_SIZE);
-	if (idx == VS_CONTROL) {
+	if (s->kind == VS_KIND_CONTROL) {
 		char err[VMM_ERR_MAX];
 		for (unsigned i = 0; i < n; i++)
 			if (control_feed(vs->ctl, pay[i].iov_base,
@@ -345,6 +388,7 @@ static int tx_packet(struct vsock *vs, const struct vq_chain *c)
 			close_stream(s);
 			s->want_rst = true; /* completes the close */
 		}
+		proxy_shut_host(s);
 		return 0;
 	case VIRTIO_VSOCK_OP_RST:
 		close_stream(s);
@@ -380,19 +424,25 @@ static int process_tx(struct vsock *vs)
 /* ---- host -> guest packets ---- */
 
 /* The guest still wants input and the host may have some. */
-static bool stdin_wanted(const struct vs_stream *s)
+static bool input_wanted(const struct vs_stream *s)
 {
-	return s->open && s->fd >= 0 && !s->eof &&
+	return carries_input(s) && s->open && s->fd >= 0 && !s->eof &&
 	       !(s->peer_shut & VIRTIO_VSOCK_SHUTDOWN_RCV);
 }
 
 /* ... and it did not just say "would block" in this pass. */
-static bool stdin_readable(const struct vs_stream *s)
+static bool input_readable(const struct vs_stream *s)
 {
-	return stdin_wanted(s) && !s->blocked;
+	return input_wanted(s) && !s->blocked;
 }
 
-static bool stream_pending(const struct vs_stream *s, int idx)
+/* The host side said all it will: the guest hears SHUTDOWN(SEND). */
+static bool owes_shutdown(const struct vs_stream *s)
+{
+	return carries_input(s) && s->eof && !s->shutdown_sent;
+}
+
+static bool stream_pending(const struct vs_stream *s)
 {
 	if (s->want_response || s->want_rst)
 		return true;
@@ -400,20 +450,19 @@ static bool stream_pending(const struct vs_stream *s, int idx)
 		return false;
 	if (s->want_credit)
 		return true;
-	if (idx == VS_STDIN && s->eof && !s->shutdown_sent)
+	if (owes_shutdown(s))
 		return true;
 	if (peer_credit(s) == 0)
 		return false;
-	return (s->out && s->out_off < s->out_len) ||
-	       (idx == VS_STDIN && stdin_readable(s));
+	return (s->out && s->out_off < s->out_len) || input_readable(s);
 }
 
 static bool rx_pending(const struct vsock *vs)
 {
 	if (vs->nrst)
 		return true;
-	for (int i = 0; i < VS_NSTREAMS; i++)
-		if (stream_pending(&vs->s[i], i))
+	for (int i = 0; i < VS_MAX; i++)
+		if (stream_pending(&vs->s[i]))
 			return true;
 	return false;
 }
@@ -447,10 +496,21 @@ static uint32_t min3(uint32_t a, uint64_t b, uint64_t c)
 	return (uint32_t)m;
 }
 
+/* A read from the host fd failed: stdin just ends; a proxy's service is
+ * gone, so the guest's connection is reset. */
+static void input_failed(struct vs_stream *s)
+{
+	s->eof = true;
+	if (s->kind != VS_KIND_PROXY)
+		return;
+	s->shutdown_sent = true; /* the RST says more */
+	close_stream(s);
+	s->want_rst = true;
+}
+
 /* Payload for s into the chain after the header; 1 if a packet was made. */
-static int stream_data(struct vsock *vs, struct vs_stream *s, int idx,
-		       const struct iovec *w, unsigned nw, uint32_t room,
-		       struct virtio_vsock_hdr *h)
+static int stream_data(struct vs_stream *s, const struct iovec *w, unsigned nw,
+		       uint32_t room, struct virtio_vsock_hdr *h)
 {
 	uint32_t credit = peer_credit(s);
 
@@ -469,7 +529,7 @@ static int stream_data(struct vsock *vs, struct vs_stream *s, int idx,
 		make_hdr(s, h, VIRTIO_VSOCK_OP_RW, n);
 		return 1;
 	}
-	if (idx != VS_STDIN || !stdin_readable(s))
+	if (!input_readable(s))
 		return 0;
 	struct iovec dst[VQ_MAX_SIZE];
 	uint32_t want = min3(room, credit, AL_VSOCK_MAX_PAYLOAD);
@@ -488,9 +548,10 @@ static int stream_data(struct vsock *vs, struct vs_stream *s, int idx,
 	}
 	if (r < 0 && (errno == EAGAIN || errno == EINTR))
 		s->blocked = true;
+	else if (r < 0)
+		input_failed(s);
 	else
-		s->eof = true; /* end of input, or a read error: both end it */
-	(void)vs;
+		s->eof = true; /* end of input (or the policy's cap) */
 	return 0;
 }
 
@@ -511,7 +572,7 @@ static int next_packet(struct vsock *vs, const struct iovec *w, unsigned nw,
 			vs->nrst * sizeof(vs->rst[0]));
 		return 1;
 	}
-	for (int i = 0; i < VS_NSTREAMS; i++) {
+	for (int i = 0; i < VS_MAX; i++) {
 		struct vs_stream *s = &vs->s[i];
 		if (s->want_response) {
 			s->want_response = false;
@@ -525,9 +586,9 @@ static int next_packet(struct vsock *vs, const struct iovec *w, unsigned nw,
 		}
 		if (!s->open)
 			continue;
-		if (stream_data(vs, s, i, w, nw, room, h))
+		if (stream_data(s, w, nw, room, h))
 			return 1;
-		if (i == VS_STDIN && s->eof && !s->shutdown_sent) {
+		if (owes_shutdown(s)) {
 			s->shutdown_sent = true;
 			make_hdr(s, h, VIRTIO_VSOCK_OP_SHUTDOWN, 0);
 			h->flags = VIRTIO_VSOCK_SHUTDOWN_SEND;
@@ -581,7 +642,7 @@ int vsock_process(struct vsock *vs)
 {
 	if (!mmio_driver_ok(&vs->vdev))
 		return 0;
-	for (int i = 0; i < VS_NSTREAMS; i++)
+	for (int i = 0; i < VS_MAX; i++)
 		vs->s[i].blocked = false;
 	if (process_tx(vs) < 0)
 		return -1;
@@ -590,9 +651,10 @@ int vsock_process(struct vsock *vs)
 
 void vsock_on_halt(struct vsock *vs)
 {
-	for (int i = 0; i < VS_NSTREAMS; i++) {
+	for (int i = 0; i < VS_MAX; i++) {
 		struct vs_stream *s = &vs->s[i];
-		if (i == VS_STDIN || !s->open || s->fwd_cnt == s->fwd_sent)
+		if (s->kind == VS_KIND_INPUT || !s->open ||
+		    s->fwd_cnt == s->fwd_sent)
 			continue;
 		/* Only where the guest may be short of credit for a full
 		 * packet: an update costs it a packet to process. */
@@ -615,23 +677,23 @@ void vsock_send_control(struct vsock *vs, uint8_t *msg, size_t len)
 unsigned vsock_poll_fds(struct vsock *vs, struct pollfd *fds)
 {
 	unsigned n = 0;
-	struct vs_stream *in = &vs->s[VS_STDIN];
+	bool rx_posted =
+	    vq_pending(vs->vdev.gm, &vs->vdev.vq[VIRTIO_VSOCK_QUEUE_RX]) > 0;
 
-	if (stdin_wanted(in) && peer_credit(in) > 0 &&
-	    vq_pending(vs->vdev.gm, &vs->vdev.vq[VIRTIO_VSOCK_QUEUE_RX]) > 0) {
-		fds[n].fd = in->fd;
-		fds[n].events = POLLIN;
+	for (int i = 0; i < VS_MAX; i++) {
+		struct vs_stream *s = &vs->s[i];
+		short ev = 0;
+		/* Input only where the guest could take it now. */
+		if (input_wanted(s) && peer_credit(s) > 0 && rx_posted)
+			ev |= POLLIN;
+		if (carries_output(s) && s->buf_len && s->fd >= 0)
+			ev |= POLLOUT;
+		if (!ev)
+			continue;
+		fds[n].fd = s->fd;
+		fds[n].events = ev;
 		fds[n].revents = 0;
 		n++;
-	}
-	for (int i = VS_STDOUT; i <= VS_STDERR; i++) {
-		struct vs_stream *s = &vs->s[i];
-		if (s->buf_len && s->fd >= 0) {
-			fds[n].fd = s->fd;
-			fds[n].events = POLLOUT;
-			fds[n].revents = 0;
-			n++;
-		}
 	}
 	return n;
 }
@@ -677,10 +739,12 @@ static void vs_reset(struct virtio_dev *d)
 	struct vsock *vs = to_vsock(d);
 
 	/* A driver reset ends every connection; the guest may connect
-	 * again. Host-side buffers and counters stay. */
-	for (int i = 0; i < VS_NSTREAMS; i++) {
+	 * again, but to each host socket only once per job. Host-side
+	 * buffers and counters stay. */
+	for (int i = 0; i < VS_MAX; i++) {
 		struct vs_stream *s = &vs->s[i];
-		s->open = s->used = false;
+		close_stream(s);
+		s->used = s->used && s->kind == VS_KIND_PROXY;
 		s->want_response = s->want_credit = s->want_rst = false;
 		s->shutdown_sent = false;
 	}
@@ -699,9 +763,31 @@ void vsock_init(struct vsock *vs, const struct guest_mem *gm, uint64_t gpa,
 	vs->vdev.read_config = vs_read_config;
 	vs->vdev.reset = vs_reset;
 	vs->ctl = ctl;
-	for (int i = 0; i < VS_NSTREAMS; i++)
-		vs->s[i].host_port = stream_ports[i];
+	for (int i = 0; i < VS_NSTREAMS; i++) {
+		vs->s[i].host_port = own_streams[i].port;
+		vs->s[i].kind = own_streams[i].kind;
+		snprintf(vs->s[i].name, sizeof(vs->s[i].name), "%s",
+			 own_streams[i].name);
+	}
 	vsock_attach(vs, fds);
+}
+
+/* Proxy slot i for the job: the port's socket, or nothing (host port 0,
+ * which no REQUEST gets through to). The slot is fresh: a cold VM's was
+ * zeroed, a warm VM's comes back from the pristine snapshot. */
+static void attach_proxy(struct vsock *vs, unsigned i,
+			 const struct vmm_vsock_port *p)
+{
+	struct vs_stream *s = &vs->s[VS_NSTREAMS + i];
+
+	s->kind = VS_KIND_PROXY;
+	s->host_port = p ? p->port : 0;
+	s->fd = p ? p->fd : -1;
+	snprintf(s->name, sizeof(s->name), "port %u", s->host_port);
+	vs->proxy_stats[i] = (struct vmm_stream_stats){0};
+	s->stats = &vs->proxy_stats[i];
+	s->room = UINT64_MAX;
+	s->open = s->used = s->eof = s->blocked = s->host_shut = false;
 }
 
 void vsock_attach(struct vsock *vs, const struct vsock_fds *fds)
@@ -719,21 +805,23 @@ void vsock_attach(struct vsock *vs, const struct vsock_fds *fds)
 	}
 	/* No stdin at all reads as empty. */
 	vs->s[VS_STDIN].eof = fds->in < 0;
+	for (unsigned i = 0; i < VS_PROXY_MAX; i++)
+		attach_proxy(vs, i, i < fds->nports ? &fds->ports[i] : NULL);
 }
 
 int vsock_save(const struct vsock *vs, struct vsock *snap, char *err)
 {
-	for (int i = 0; i < VS_NSTREAMS; i++) {
+	for (int i = 0; i < VS_MAX; i++) {
 		if (vs->s[i].buf_len || vs->s[i].out) {
 			vmm_errf(err, VMM_ERR_MAX,
 				 "vsock: %s has bytes in flight at the "
 				 "snapshot",
-				 stream_names[i]);
+				 vs->s[i].name);
 			return -1;
 		}
 	}
 	*snap = *vs;
-	for (int i = 0; i < VS_NSTREAMS; i++)
+	for (int i = 0; i < VS_MAX; i++)
 		snap->s[i].buf = NULL; /* the buffers stay the live device's */
 	return 0;
 }
@@ -746,7 +834,7 @@ void vsock_restore(struct vsock *vs, const struct vsock *snap)
 
 void vsock_destroy(struct vsock *vs)
 {
-	for (int i = 0; i < VS_NSTREAMS; i++) {
+	for (int i = 0; i < VS_MAX; i++) {
 		free(vs->s[i].buf);
 		free(vs->s[i].out);
 		vs->s[i].buf = vs->s[i].out = NULL;

@@ -6,7 +6,11 @@
  *
  * Connections. At boot the guest connects from port AL_GUEST_PORT(n) to host
  * port n for each of the four streams below (REQUEST, answered by RESPONSE).
- * A guest REQUEST to any other host port is answered with RST.
+ * A guest REQUEST to any other host port is answered with RST, unless the
+ * job's policy maps that port to a host socket (vsock.connect; ports below
+ * AL_PORT_RESERVED_MIN): the first REQUEST to it in a job gets RESPONSE and
+ * the VMM proxies the stream to that socket, any later one gets RST. The
+ * guest picks its own ports for those connections.
  *
  *   AL_PORT_CONTROL  both ways: messages framed by struct al_msg_hdr
  *   AL_PORT_STDIN    host -> guest: the job's standard input, then SHUTDOWN

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "vmm/vmm_impl.h"
@@ -33,6 +34,12 @@ static struct fq q[3];
 static char err[VMM_ERR_MAX];
 static int in_pipe[2] = {-1, -1}, out_pipe[2] = {-1, -1},
 	   err_pipe[2] = {-1, -1};
+/* The host sockets of the policy: port 5000 on a socketpair whose other
+ * end (svc[1]) plays the service; port 5001 could not be reached. */
+#define SVC_PORT 5000u
+#define DOWN_PORT 5001u
+static int svc[2] = {-1, -1};
+static struct vmm_vsock_port ports[2];
 
 static uint32_t rd(uint64_t off)
 {
@@ -109,6 +116,11 @@ static void setup(void)
 	nonblock(out_pipe[1]);
 	nonblock(out_pipe[0]);
 	nonblock(err_pipe[1]);
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, svc), 0);
+	nonblock(svc[0]);
+	nonblock(svc[1]);
+	ports[0] = (struct vmm_vsock_port){SVC_PORT, svc[0]};
+	ports[1] = (struct vmm_vsock_port){DOWN_PORT, -1};
 	memset(&st_in, 0, sizeof(st_in));
 	memset(&st_out, 0, sizeof(st_out));
 	memset(&st_err, 0, sizeof(st_err));
@@ -116,7 +128,8 @@ static void setup(void)
 	vs = calloc(1, sizeof(*vs));
 	struct vsock_fds f = {in_pipe[0], out_pipe[1], err_pipe[1],
 			      &st_in,	  &st_out,     &st_err,
-			      UINT64_MAX, cap_out,     UINT64_MAX};
+			      UINT64_MAX, cap_out,     UINT64_MAX,
+			      ports,	  2};
 	vsock_init(vs, &gm, AL_MMIO_GPA, &ctl, &f);
 	driver_init();
 }
@@ -137,6 +150,7 @@ static void teardown(void)
 		closefd(&in_pipe[i]);
 		closefd(&out_pipe[i]);
 		closefd(&err_pipe[i]);
+		closefd(&svc[i]);
 	}
 }
 
@@ -238,7 +252,7 @@ static bool rx_get(struct virtio_vsock_hdr *h, void *payload, uint32_t max)
 	return true;
 }
 
-static void connect(uint32_t port, uint32_t buf_alloc)
+static void guest_connect(uint32_t port, uint32_t buf_alloc)
 {
 	struct virtio_vsock_hdr h =
 	    mkhdr(port, VIRTIO_VSOCK_OP_REQUEST, 0, buf_alloc, 0);
@@ -332,10 +346,10 @@ Test(vmm_vsock, queue_outside_ram_needs_reset)
 
 Test(vmm_vsock, connect_all_four_streams)
 {
-	connect(AL_PORT_CONTROL, 4096);
-	connect(AL_PORT_STDIN, 0);
-	connect(AL_PORT_STDOUT, 0);
-	connect(AL_PORT_STDERR, 0);
+	guest_connect(AL_PORT_CONTROL, 4096);
+	guest_connect(AL_PORT_STDIN, 0);
+	guest_connect(AL_PORT_STDOUT, 0);
+	guest_connect(AL_PORT_STDERR, 0);
 }
 
 Test(vmm_vsock, request_to_other_port_gets_rst)
@@ -353,7 +367,7 @@ Test(vmm_vsock, request_to_other_port_gets_rst)
 
 Test(vmm_vsock, second_request_gets_rst)
 {
-	connect(AL_PORT_STDOUT, 0);
+	guest_connect(AL_PORT_STDOUT, 0);
 	struct virtio_vsock_hdr h =
 	    mkhdr(AL_PORT_STDOUT, VIRTIO_VSOCK_OP_REQUEST, 0, 0, 0);
 	rx_post(4096);
@@ -374,7 +388,7 @@ Test(vmm_vsock, packet_for_unknown_connection_gets_rst)
 	cr_assert_eq(r.op, VIRTIO_VSOCK_OP_RST);
 	cr_assert_eq(st_out.bytes, 0);
 	/* from the wrong guest port on a live connection: also unknown */
-	connect(AL_PORT_STDOUT, 0);
+	guest_connect(AL_PORT_STDOUT, 0);
 	h.src_port = 5555;
 	rx_post(4096);
 	cr_assert_eq(tx(&h, "hello", 5), 0);
@@ -424,7 +438,7 @@ Test(vmm_vsock, stdout_reaches_pipe_byte_exact)
 	static uint8_t data[3 * 60000], got[sizeof(data) + 10];
 	fill_pattern(data, sizeof(data), 5);
 	fcntl(out_pipe[1], F_SETPIPE_SZ, 1 << 20);
-	connect(AL_PORT_STDOUT, 0);
+	guest_connect(AL_PORT_STDOUT, 0);
 	for (int i = 0; i < 3; i++) {
 		struct virtio_vsock_hdr h =
 		    mkhdr(AL_PORT_STDOUT, VIRTIO_VSOCK_OP_RW, 60000, 0, 0);
@@ -443,7 +457,7 @@ Test(vmm_vsock, reconnect_after_reset_gets_the_credit_left)
 {
 	static uint8_t data[60000];
 	fill_pattern(data, sizeof(data), 9);
-	connect(AL_PORT_STDOUT, 0);
+	guest_connect(AL_PORT_STDOUT, 0);
 	for (int i = 0; i < 3; i++) {
 		struct virtio_vsock_hdr h = mkhdr(
 		    AL_PORT_STDOUT, VIRTIO_VSOCK_OP_RW, sizeof(data), 0, 0);
@@ -485,7 +499,7 @@ Test(vmm_vsock, stdout_cap_passes_exactly_the_cap,
 	static uint8_t data[3 * 60000], got[sizeof(data)];
 	fill_pattern(data, sizeof(data), 3);
 	fcntl(out_pipe[1], F_SETPIPE_SZ, 1 << 20);
-	connect(AL_PORT_STDOUT, 0);
+	guest_connect(AL_PORT_STDOUT, 0);
 	rx_post(4096);
 	for (int i = 0; i < 3; i++) {
 		struct virtio_vsock_hdr h =
@@ -508,7 +522,7 @@ Test(vmm_vsock, stdout_buffers_when_pipe_is_full_and_updates_credit)
 	fill_pattern(data, sizeof(data), 9);
 	int sz = fcntl(out_pipe[1], F_SETPIPE_SZ, 4096);
 	cr_assert_geq(sz, 4096);
-	connect(AL_PORT_STDOUT, 0);
+	guest_connect(AL_PORT_STDOUT, 0);
 	uint32_t sent = 0;
 	while (sent < sizeof(data)) {
 		uint32_t n =
@@ -521,7 +535,7 @@ Test(vmm_vsock, stdout_buffers_when_pipe_is_full_and_updates_credit)
 	/* the pipe took a little, the rest waits on the host */
 	cr_assert(vsock_buffered(vs));
 	cr_assert_lt(st_out.bytes, sizeof(data));
-	struct pollfd pfd[3];
+	struct pollfd pfd[VSOCK_POLL_MAX];
 	cr_assert_eq(vsock_poll_fds(vs, pfd), 1);
 	cr_assert_eq(pfd[0].fd, out_pipe[1]);
 	cr_assert_eq(pfd[0].events, POLLOUT);
@@ -548,7 +562,7 @@ Test(vmm_vsock, stdout_buffers_when_pipe_is_full_and_updates_credit)
 
 Test(vmm_vsock, credit_request_is_answered)
 {
-	connect(AL_PORT_STDERR, 0);
+	guest_connect(AL_PORT_STDERR, 0);
 	struct virtio_vsock_hdr h =
 	    mkhdr(AL_PORT_STDERR, VIRTIO_VSOCK_OP_RW, 3, 0, 0);
 	cr_assert_eq(tx(&h, "abc", 3), 0);
@@ -569,7 +583,7 @@ Test(vmm_vsock, credit_violation_ends_the_vm)
 {
 	static uint8_t data[AL_VSOCK_MAX_PAYLOAD];
 	fcntl(out_pipe[1], F_SETPIPE_SZ, 4096);
-	connect(AL_PORT_STDOUT, 0);
+	guest_connect(AL_PORT_STDOUT, 0);
 	int rc = 0;
 	uint32_t sent = 0;
 	/* the reader never reads: after 256 KiB the guest is out of credit */
@@ -587,7 +601,7 @@ Test(vmm_vsock, credit_violation_ends_the_vm)
 
 Test(vmm_vsock, oversized_or_lying_packets_end_the_vm)
 {
-	connect(AL_PORT_STDOUT, 0);
+	guest_connect(AL_PORT_STDOUT, 0);
 	struct virtio_vsock_hdr h = mkhdr(AL_PORT_STDOUT, VIRTIO_VSOCK_OP_RW,
 					  AL_VSOCK_MAX_PAYLOAD + 1, 0, 0);
 	cr_assert_eq(tx(&h, "x", 1), -1);
@@ -625,7 +639,7 @@ Test(vmm_vsock, rx_chain_too_small_ends_the_vm)
 Test(vmm_vsock, dead_reader_truncates_and_resets)
 {
 	closefd(&out_pipe[0]);
-	connect(AL_PORT_STDOUT, 0);
+	guest_connect(AL_PORT_STDOUT, 0);
 	struct virtio_vsock_hdr h =
 	    mkhdr(AL_PORT_STDOUT, VIRTIO_VSOCK_OP_RW, 5, 0, 0);
 	rx_post(4096);
@@ -646,7 +660,7 @@ Test(vmm_vsock, stdin_respects_guest_credit)
 	fill_pattern(data, sizeof(data), 1);
 	cr_assert_eq(write(in_pipe[1], data, sizeof(data)), sizeof(data));
 
-	connect(AL_PORT_STDIN, 100);
+	guest_connect(AL_PORT_STDIN, 100);
 	/* the RX chain is big, the credit is not */
 	rx_post(8192);
 	cr_assert_eq(vsock_process(vs), 0);
@@ -660,7 +674,7 @@ Test(vmm_vsock, stdin_respects_guest_credit)
 	rx_post(8192);
 	cr_assert_eq(vsock_process(vs), 0);
 	cr_assert_not(rx_get(&r, NULL, 0));
-	struct pollfd pfd[3];
+	struct pollfd pfd[VSOCK_POLL_MAX];
 	cr_assert_eq(vsock_poll_fds(vs, pfd), 0);
 
 	/* more credit: the rest arrives, in the buffer already posted */
@@ -690,13 +704,162 @@ Test(vmm_vsock, stdin_respects_guest_credit)
 
 Test(vmm_vsock, guest_data_on_stdin_ends_the_vm)
 {
-	connect(AL_PORT_STDIN, 0);
+	guest_connect(AL_PORT_STDIN, 0);
 	struct virtio_vsock_hdr h =
 	    mkhdr(AL_PORT_STDIN, VIRTIO_VSOCK_OP_RW, 2, 0, 0);
 	cr_assert_eq(tx(&h, "hi", 2), -1);
 }
 
 /* ---- control stream ---- */
+
+/* ---- host sockets (vsock.connect) ---- */
+
+static struct virtio_vsock_hdr rx_next(void *payload, uint32_t max)
+{
+	struct virtio_vsock_hdr r;
+	cr_assert(rx_get(&r, payload, max), "no packet from the device");
+	return r;
+}
+
+static void expect_rst_for(uint32_t port)
+{
+	struct virtio_vsock_hdr h =
+	    mkhdr(port, VIRTIO_VSOCK_OP_REQUEST, 0, 0, 0);
+	rx_post(4096);
+	cr_assert_eq(tx(&h, NULL, 0), 0, "%s", vs->vdev.err);
+	struct virtio_vsock_hdr r = rx_next(NULL, 0);
+	cr_assert_eq(r.op, VIRTIO_VSOCK_OP_RST, "port %u: op %u", port, r.op);
+	cr_assert_eq(r.src_port, port);
+}
+
+Test(vmm_vsock, proxy_carries_bytes_both_ways)
+{
+	char buf[64];
+	guest_connect(SVC_PORT, 0);
+	struct virtio_vsock_hdr h =
+	    mkhdr(SVC_PORT, VIRTIO_VSOCK_OP_RW, 5, 0, 0);
+	cr_assert_eq(tx(&h, "ping\n", 5), 0, "%s", vs->vdev.err);
+	cr_assert_eq(read(svc[1], buf, sizeof(buf)), 5);
+	cr_assert_arr_eq(buf, "ping\n", 5);
+
+	/* The reply waits in the socket until the guest grants credit. */
+	cr_assert_eq(write(svc[1], "pong\n", 5), 5);
+	rx_post(8192);
+	cr_assert_eq(vsock_process(vs), 0);
+	cr_assert_not(rx_get(&h, NULL, 0));
+	struct pollfd pfd[VSOCK_POLL_MAX];
+	cr_assert_eq(vsock_poll_fds(vs, pfd), 0);
+	h = mkhdr(SVC_PORT, VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0, 3, 0);
+	cr_assert_eq(tx(&h, NULL, 0), 0);
+	struct virtio_vsock_hdr r = rx_next(buf, sizeof(buf));
+	cr_assert_eq(r.op, VIRTIO_VSOCK_OP_RW);
+	cr_assert_eq(r.len, 3, "only what the guest granted");
+	cr_assert_arr_eq(buf, "pon", 3);
+	h = mkhdr(SVC_PORT, VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0, 100, 3);
+	rx_post(8192);
+	cr_assert_eq(tx(&h, NULL, 0), 0);
+	r = rx_next(buf, sizeof(buf));
+	cr_assert_eq(r.len, 2);
+	cr_assert_arr_eq(buf, "g\n", 2);
+
+	/* Nothing more yet: the run loop waits for the socket. */
+	rx_post(8192);
+	cr_assert_eq(vsock_process(vs), 0);
+	cr_assert_eq(vsock_poll_fds(vs, pfd), 1);
+	cr_assert_eq(pfd[0].fd, svc[0]);
+	cr_assert_eq(pfd[0].events, POLLIN);
+}
+
+Test(vmm_vsock, proxy_port_connects_once_and_unmapped_ports_reset)
+{
+	guest_connect(SVC_PORT, 0);
+	expect_rst_for(SVC_PORT);  /* a second connection */
+	expect_rst_for(DOWN_PORT); /* mapped, but not reachable */
+	expect_rst_for(5002);	   /* not in the policy */
+	expect_rst_for(0);	   /* what empty slots hold */
+}
+
+Test(vmm_vsock, proxy_end_of_file_both_ways)
+{
+	char buf[16];
+	guest_connect(SVC_PORT, 100);
+	/* guest SHUTDOWN(SEND): the service reads end of file */
+	struct virtio_vsock_hdr h =
+	    mkhdr(SVC_PORT, VIRTIO_VSOCK_OP_SHUTDOWN, 0, 100, 0);
+	h.flags = VIRTIO_VSOCK_SHUTDOWN_SEND;
+	cr_assert_eq(tx(&h, NULL, 0), 0);
+	cr_assert_eq(read(svc[1], buf, sizeof(buf)), 0);
+	/* the service closes: the guest hears SHUTDOWN(SEND) */
+	closefd(&svc[1]);
+	rx_post(8192);
+	cr_assert_eq(vsock_process(vs), 0);
+	struct virtio_vsock_hdr r = rx_next(NULL, 0);
+	cr_assert_eq(r.op, VIRTIO_VSOCK_OP_SHUTDOWN);
+	cr_assert_eq(r.flags, VIRTIO_VSOCK_SHUTDOWN_SEND);
+	/* the guest closes too: RST completes it */
+	h.flags = VIRTIO_VSOCK_SHUTDOWN_SEND | VIRTIO_VSOCK_SHUTDOWN_RCV;
+	rx_post(8192);
+	cr_assert_eq(tx(&h, NULL, 0), 0);
+	r = rx_next(NULL, 0);
+	cr_assert_eq(r.op, VIRTIO_VSOCK_OP_RST);
+}
+
+Test(vmm_vsock, proxy_service_gone_resets_the_guest)
+{
+	closefd(&svc[1]);
+	guest_connect(SVC_PORT, 0);
+	struct virtio_vsock_hdr h =
+	    mkhdr(SVC_PORT, VIRTIO_VSOCK_OP_RW, 5, 0, 0);
+	rx_post(4096);
+	cr_assert_eq(tx(&h, "hello", 5), 0, "%s", vs->vdev.err);
+	struct virtio_vsock_hdr r = rx_next(NULL, 0);
+	cr_assert_eq(r.op, VIRTIO_VSOCK_OP_RST);
+	cr_assert_eq(r.src_port, SVC_PORT);
+	/* what follows on that connection is refused too */
+	rx_post(4096);
+	cr_assert_eq(tx(&h, "hello", 5), 0, "%s", vs->vdev.err);
+	cr_assert_eq(rx_next(NULL, 0).op, VIRTIO_VSOCK_OP_RST);
+}
+
+Test(vmm_vsock, guest_reset_shuts_the_service_socket)
+{
+	char buf[16];
+	guest_connect(SVC_PORT, 0);
+	struct virtio_vsock_hdr h =
+	    mkhdr(SVC_PORT, VIRTIO_VSOCK_OP_RST, 0, 0, 0);
+	cr_assert_eq(tx(&h, NULL, 0), 0);
+	cr_assert_eq(read(svc[1], buf, sizeof(buf)), 0);
+	cr_assert_eq(write(svc[1], "x", 1), -1, "shut for reading too");
+}
+
+Test(vmm_vsock, proxy_credit_violation_ends_the_vm)
+{
+	static uint8_t big[AL_VSOCK_MAX_PAYLOAD];
+	guest_connect(SVC_PORT, 0);
+	/* the service reads nothing; the guest sends past its credit */
+	int rc = 0;
+	for (int i = 0; i < 6 && rc == 0; i++) {
+		struct virtio_vsock_hdr h = mkhdr(
+		    SVC_PORT, VIRTIO_VSOCK_OP_RW, sizeof(big), 0, 0);
+		rc = tx(&h, big, sizeof(big));
+	}
+	cr_assert_eq(rc, -1);
+	cr_assert(strstr(vs->vdev.err, "port 5000"), "%s", vs->vdev.err);
+}
+
+Test(vmm_vsock, attach_gives_every_job_its_own_connections)
+{
+	guest_connect(SVC_PORT, 0);
+	struct vsock_fds f = {in_pipe[0], out_pipe[1], err_pipe[1],
+			      &st_in,	  &st_out,     &st_err,
+			      UINT64_MAX, UINT64_MAX,  UINT64_MAX,
+			      ports,	  1};
+	vsock_attach(vs, &f);
+	guest_connect(SVC_PORT, 0);
+	f.nports = 0;
+	vsock_attach(vs, &f);
+	expect_rst_for(SVC_PORT);
+}
 
 static int ctl_send(uint16_t type, const void *payload, uint32_t len,
 		    uint32_t magic)
@@ -713,7 +876,7 @@ static int ctl_send(uint16_t type, const void *payload, uint32_t len,
 
 Test(vmm_vsock, ready_then_job_then_result)
 {
-	connect(AL_PORT_CONTROL, 0);
+	guest_connect(AL_PORT_CONTROL, 0);
 	cr_assert_eq(ctl_send(AL_MSG_READY, NULL, 0, AL_MSG_MAGIC), 0, "%s",
 		     vs->vdev.err);
 	cr_assert_eq(ctl.state, CTL_READY);
@@ -761,7 +924,7 @@ Test(vmm_vsock, ready_then_job_then_result)
 
 Test(vmm_vsock, job_waits_for_guest_credit)
 {
-	connect(AL_PORT_CONTROL, 0); /* no credit granted */
+	guest_connect(AL_PORT_CONTROL, 0); /* no credit granted */
 	uint8_t *msg = malloc(100);
 	memset(msg, 7, 100);
 	vsock_send_control(vs, msg, 100);
@@ -784,7 +947,7 @@ Test(vmm_vsock, job_waits_for_guest_credit)
 
 Test(vmm_vsock, control_split_across_packets)
 {
-	connect(AL_PORT_CONTROL, 0);
+	guest_connect(AL_PORT_CONTROL, 0);
 	struct al_msg_hdr m = {AL_MSG_MAGIC, AL_PROTO_VERSION, AL_MSG_READY, 0,
 			       0};
 	for (unsigned i = 0; i < sizeof(m); i++) {
@@ -797,7 +960,7 @@ Test(vmm_vsock, control_split_across_packets)
 
 Test(vmm_vsock, malformed_control_messages_are_rejected)
 {
-	connect(AL_PORT_CONTROL, 0);
+	guest_connect(AL_PORT_CONTROL, 0);
 	cr_assert_eq(ctl_send(AL_MSG_READY, NULL, 0, 0xdeadbeef), -1);
 	cr_assert(strstr(vs->vdev.err, "magic"), "%s", vs->vdev.err);
 }
