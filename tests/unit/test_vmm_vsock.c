@@ -28,8 +28,6 @@ static struct guest_mem gm;
 static struct vmm_control ctl;
 static struct vsock *vs;
 static struct vmm_stream_stats st_in, st_out, st_err;
-/* Stream caps for the next setup(); tests that want one set it first. */
-static uint64_t cap_out = UINT64_MAX;
 static struct fq q[3];
 static char err[VMM_ERR_MAX];
 static int in_pipe[2] = {-1, -1}, out_pipe[2] = {-1, -1},
@@ -105,6 +103,15 @@ static void driver_init(void)
 	cr_assert(mmio_driver_ok(&vs->vdev));
 }
 
+/* The test's pipes and service as the job's streams, stdout capped. */
+static struct vsock_fds streams(uint64_t stdout_cap)
+{
+	return (struct vsock_fds){in_pipe[0], out_pipe[1], err_pipe[1],
+				  &st_in,     &st_out,	   &st_err,
+				  UINT64_MAX, stdout_cap,  UINT64_MAX,
+				  ports,      2};
+}
+
 static void setup(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -126,10 +133,7 @@ static void setup(void)
 	memset(&st_err, 0, sizeof(st_err));
 	control_init(&ctl, false);
 	vs = calloc(1, sizeof(*vs));
-	struct vsock_fds f = {in_pipe[0], out_pipe[1], err_pipe[1],
-			      &st_in,	  &st_out,     &st_err,
-			      UINT64_MAX, cap_out,     UINT64_MAX,
-			      ports,	  2};
+	struct vsock_fds f = streams(UINT64_MAX);
 	vsock_init(vs, &gm, AL_MMIO_GPA, &ctl, &f);
 	driver_init();
 }
@@ -485,18 +489,13 @@ Test(vmm_vsock, reconnect_after_reset_gets_the_credit_left)
 	}
 }
 
-static void cap_stdout_at_100000(void)
-{
-	cap_out = 100000;
-	setup();
-}
-
 /* The policy's stdout_bytes: the first bytes pass exactly, the rest is
  * dropped without ending the job (no RST), and the stream says truncated. */
-Test(vmm_vsock, stdout_cap_passes_exactly_the_cap,
-     .init = cap_stdout_at_100000)
+Test(vmm_vsock, stdout_cap_passes_exactly_the_cap)
 {
 	static uint8_t data[3 * 60000], got[sizeof(data)];
+	struct vsock_fds capped = streams(100000);
+	vsock_attach(vs, &capped);
 	fill_pattern(data, sizeof(data), 3);
 	fcntl(out_pipe[1], F_SETPIPE_SZ, 1 << 20);
 	guest_connect(AL_PORT_STDOUT, 0);
