@@ -352,9 +352,9 @@ static void report_vm(struct run_report *rep, const struct vmm_result *r,
 		report(rep, EXIT_TIMEOUT, "timeout", "%s: %s", prog,
 		       r->message[0] ? r->message : "wall-clock limit reached");
 		break;
-	case VMM_EXEC_FAILED:
-		report(rep, EXIT_CANNOT_EXECUTE, "cannot_execute", "%s: %s",
-		       prog, r->message);
+	case VMM_EXEC_FAILED: /* the VMM's message names the program */
+		report(rep, EXIT_CANNOT_EXECUTE, "cannot_execute", "%s",
+		       r->message);
 		break;
 	default:
 		report(rep, EXIT_AIRLOCK_ERROR, "error", "%s", r->message);

@@ -175,6 +175,43 @@ Test(hostile, result_out_of_range)
 	expect_end("bad_result", 125, "RESULT message with kind 1 value 256");
 }
 
+/* What a guest says reaches the operator's terminal printable, once. */
+static void expect_printable(const struct outcome *o)
+{
+	for (size_t i = 0; i < o->err_len; i++)
+		if ((o->err[i] < 0x20 && o->err[i] != '\n') || o->err[i] == 0x7f)
+			cr_assert_fail("stderr byte %zu is 0x%02x: %s", i,
+				       (unsigned char)o->err[i], o->err);
+	cr_expect_eq(strchr(o->err, '\n') - o->err, (long)o->err_len - 1,
+		     "one line: %s", o->err);
+}
+
+Test(hostile, panic_message_is_bounded_and_printable)
+{
+	struct outcome o;
+	boot_hostile(&o, "panic_escape", LIMIT_S, NULL, NULL, 0);
+	cr_expect_eq(o.status, 125, "status %d: %s", o.status, o.err);
+	cr_expect(strstr(o.err, "guest kernel panic: ?]0;pwned??[2J"), "%s",
+		  o.err);
+	cr_expect_lt(o.err_len, 1024, "%zu bytes", o.err_len);
+	expect_printable(&o);
+	outcome_free(&o);
+}
+
+Test(hostile, exec_error_text_is_printable_and_names_the_program_once)
+{
+	struct outcome o;
+	const char *prog = job("hello.musl");
+	boot_hostile(&o, "exec_error_escape", LIMIT_S, NULL, NULL, 0);
+	cr_expect_eq(o.status, 126, "status %d: %s", o.status, o.err);
+	char want[256];
+	snprintf(want, sizeof(want), "airlock: %s: ?]0;pwned??[2J?[31mgone???\n",
+		 prog);
+	cr_expect_str_eq(o.err, want);
+	expect_printable(&o);
+	outcome_free(&o);
+}
+
 Test(hostile, spin_with_interrupts_off_hits_the_wall_clock_limit)
 {
 	struct outcome o;
