@@ -70,6 +70,11 @@ struct jail_seccomp {
 	const int *write_fds; /* write(2) allowed only on these fds */
 	size_t nwrite_fds;
 	bool fsize_zero;      /* jail_lock: RLIMIT_FSIZE 0 (no file growth) */
+	/* A warm worker (many jobs, one VM): also the per-job re-arming and
+	 * reseeding, and taking each job's descriptors over its control
+	 * socket ctl_fd; see seccomp.c for each call. */
+	bool warm;
+	int ctl_fd;
 };
 
 /*

@@ -119,6 +119,24 @@ static int allow_writes(scmp_filter_ctx f, const struct jail_seccomp *sc)
 }
 
 /*
+ * A warm worker runs job after job on one VM. Per job it re-arms the
+ * wall-clock timer (timer_settime) and reseeds the guest (getrandom); it
+ * receives the job's descriptors as SCM_RIGHTS on its control socket
+ * (recvmsg, on that descriptor only; the report goes back with write), and
+ * moves the job's stderr onto fd 2 for the VMM's --verbose lines and back
+ * (dup3: only reshuffles descriptors it already holds).
+ */
+static int allow_warm(scmp_filter_ctx f, const struct jail_seccomp *sc)
+{
+	if (!sc->warm)
+		return 0;
+	return allow(f, SCMP_SYS(timer_settime)) | allow(f, SCMP_SYS(getrandom)) |
+	       allow(f, SCMP_SYS(dup3)) |
+	       seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(recvmsg), 1,
+				SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)sc->ctl_fd));
+}
+
+/*
  * Sanitizer builds only (tests): ASan/UBSan's runtime frees shadow and
  * quarantine memory and, on a report, asks who it is and yields; reports
  * go to stderr (fd 2), already allowed. None of these opens anything or
@@ -142,7 +160,8 @@ static scmp_filter_ctx build(const struct jail_seccomp *sc)
 	 * libseccomp sets it again, harmless and needed for tests. */
 	if (seccomp_attr_set(f, SCMP_FLTATR_CTL_TSYNC, 1) != 0 ||
 	    allow_fixed(f) || allow_noexec(f) || allow_fcntl(f) || allow_fstat(f) ||
-	    allow_ioctls(f, sc) || allow_writes(f, sc) || allow_sanitizer(f)) {
+	    allow_ioctls(f, sc) || allow_writes(f, sc) || allow_warm(f, sc) ||
+	    allow_sanitizer(f)) {
 		seccomp_release(f);
 		return NULL;
 	}

@@ -43,6 +43,12 @@ static json_t *timings_json(const struct vmm_result *r,
 			 (json_int_t)rep->total_us);
 }
 
+static json_t *revert_json(const struct vmm_revert_stats *r)
+{
+	return json_pack("{s:I, s:b, s:I}", "pages", (json_int_t)r->pages,
+			 "full", r->full, "us", (json_int_t)r->us);
+}
+
 static json_t *report_json(const struct run_report *rep)
 {
 	static const struct vmm_result none;
@@ -50,7 +56,7 @@ static json_t *report_json(const struct run_report *rep)
 	bool exited = rep->vm && r->outcome == VMM_EXITED;
 	bool signaled = rep->vm && r->outcome == VMM_SIGNALED;
 	const char *signame = signaled ? signal_name(r->value) : NULL;
-	return json_pack(
+	json_t *o = json_pack(
 		"{s:i, s:s, s:o, s:o, s:o, s:s, s:I, s:I, s:I, s:o, s:o, s:o, s:o}",
 		"exit_status", rep->exit_status, "status", rep->status,
 		"exit_code", exited ? json_integer(r->value) : json_null(),
@@ -61,6 +67,13 @@ static json_t *report_json(const struct run_report *rep)
 		(json_int_t)r->syscalls, "stdin", stream_json(&r->in), "stdout",
 		stream_json(&r->out), "stderr", stream_json(&r->err),
 		"timings_us", timings_json(r, rep));
+	/* A warm VM's job also says what putting the VM back took. */
+	if (o && rep->warm && rep->vm &&
+	    json_object_set_new(o, "revert", revert_json(&r->revert)) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }
 
 int result_write(const char *path, const struct run_report *rep)

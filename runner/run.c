@@ -18,6 +18,7 @@
 #include "airlock/proto.h"
 #include "jail/jail.h"
 #include "policy/policy.h"
+#include "runner/host.h"
 #include "runner/runner.h"
 #include "runner/supervise.h"
 
@@ -43,23 +44,7 @@ static unsigned long long now_us(void)
 	       (unsigned long long)ts.tv_nsec / 1000;
 }
 
-static void report(struct run_report *rep, int status, const char *what,
-		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static void report(struct run_report *rep, int status, const char *what,
-		   const char *fmt, ...)
-{
-	rep->exit_status = status;
-	rep->status = what;
-	if (!fmt)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(rep->reason, sizeof(rep->reason), fmt, ap);
-	va_end(ap);
-}
-
-static bool parse_uint(const char *s, uint64_t *out)
+bool parse_uint(const char *s, uint64_t *out)
 {
 	char *end;
 	errno = 0;
@@ -70,7 +55,7 @@ static bool parse_uint(const char *s, uint64_t *out)
 	return true;
 }
 
-static bool parse_seconds_ms(const char *s, uint64_t *out_ms)
+bool parse_seconds_ms(const char *s, uint64_t *out_ms)
 {
 	char *end;
 	errno = 0;
@@ -78,17 +63,6 @@ static bool parse_seconds_ms(const char *s, uint64_t *out_ms)
 	if (errno || end == s || *end || !isfinite(v) || v <= 0 || v > 1e12)
 		return false;
 	*out_ms = (uint64_t)ceil(v * 1000.0);
-	return true;
-}
-
-static bool push(char ***list, size_t *n, char *item)
-{
-	char **l = realloc(*list, (*n + 2) * sizeof(*l));
-	if (!l)
-		return false;
-	l[(*n)++] = item;
-	l[*n] = NULL;
-	*list = l;
 	return true;
 }
 
@@ -127,8 +101,8 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 		case 'p': o->policy_path = optarg; break;
 		case 'm': o->memory = optarg; break;
 		case 't': o->timeout = optarg; break;
-		case 'e': ok = push(&o->env, &o->nenv, optarg); break;
-		case 'd': ok = push(&o->drives, &o->ndrives, optarg); break;
+		case 'e': ok = list_push(&o->env, &o->nenv, optarg); break;
+		case 'd': ok = list_push(&o->drives, &o->ndrives, optarg); break;
 		case 'r': o->result_path = optarg; break;
 		case 'v': o->verbose = true; break;
 		case 'k': o->kernel_path = optarg; break;
@@ -292,117 +266,6 @@ static int build_policy(const struct run_opts *o, struct policy *p,
 		   : 0;
 }
 
-/*
- * A private open file description for a standard stream, so that the VMM may
- * make it non-blocking without changing the caller's terminal or pipe.
- */
-static int private_stream(int fd)
-{
-	int fl = fcntl(fd, F_GETFL);
-	if (fl < 0)
-		return -1;
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	int nfd = open(path, (fl & O_ACCMODE) | O_CLOEXEC | O_NOCTTY);
-	if (nfd < 0)
-		nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	return nfd;
-}
-
-static int open_job(const char *prog, struct run_report *rep)
-{
-	int fd = open(prog, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		struct stat st;
-		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
-			return fd;
-		close(fd);
-		errno = S_ISDIR(st.st_mode) ? EISDIR : EACCES;
-	}
-	if (errno == ENOENT || errno == ENOTDIR)
-		report(rep, EXIT_NOT_FOUND, "not_found", "%s: not found", prog);
-	else
-		report(rep, EXIT_CANNOT_EXECUTE, "cannot_execute",
-		       "%s: cannot execute: %s", prog, strerror(errno));
-	return -1;
-}
-
-static void report_vm(struct run_report *rep, const struct vmm_result *r,
-		      const char *prog)
-{
-	rep->vm = r;
-	switch (r->outcome) {
-	case VMM_EXITED:
-		report(rep, r->value & 0xff, "exited", NULL);
-		break;
-	case VMM_SIGNALED: {
-		const char *name = signal_name(r->value);
-		report(rep, 128 + r->value, "signaled",
-		       "%s: killed by %s%s", prog, name ? name : "signal",
-		       name ? "" : " (unnamed)");
-		if (r->fault_rip)
-			snprintf(rep->reason + strlen(rep->reason),
-				 sizeof(rep->reason) - strlen(rep->reason),
-				 " at address 0x%llx (rip 0x%llx)",
-				 (unsigned long long)r->fault_addr,
-				 (unsigned long long)r->fault_rip);
-		break;
-	}
-	case VMM_TIMED_OUT:
-		report(rep, EXIT_TIMEOUT, "timeout", "%s: %s", prog,
-		       r->message[0] ? r->message : "wall-clock limit reached");
-		break;
-	case VMM_EXEC_FAILED: /* the VMM's message names the program */
-		report(rep, EXIT_CANNOT_EXECUTE, "cannot_execute", "%s",
-		       r->message);
-		break;
-	default:
-		report(rep, EXIT_AIRLOCK_ERROR, "error", "%s", r->message);
-		break;
-	}
-}
-
-static int open_kvm(struct run_report *rep)
-{
-	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		report(rep, EXIT_AIRLOCK_ERROR, "error",
-		       "/dev/kvm: %s: KVM is not usable on this machine "
-		       "(is the kvm module loaded and are you in group kvm?)",
-		       strerror(errno));
-	return fd;
-}
-
-/* What the VM gets from the host, opened here by the supervisor. */
-struct host_side {
-	int kvm;
-	int stream[3];
-	struct vmm_drive drives[POLICY_MAX_DRIVES];
-	unsigned ndrives;
-	struct vmm_vsock_port services[POLICY_MAX_VSOCK];
-	unsigned nservices;
-	char **envp; /* NULL-terminated, each malloc'd */
-	size_t nenv;
-	char *kernel; /* --kernel image; NULL for the built-in one */
-	size_t kernel_len;
-};
-
-static void host_release(struct host_side *h)
-{
-	if (h->kvm >= 0)
-		close(h->kvm);
-	for (int i = 0; i < 3; i++)
-		if (h->stream[i] >= 0)
-			close(h->stream[i]);
-	for (unsigned i = 0; i < h->ndrives; i++)
-		close(h->drives[i].fd);
-	services_close(h->services, h->nservices);
-	for (size_t i = 0; i < h->nenv; i++)
-		free(h->envp[i]);
-	free(h->envp);
-	free(h->kernel);
-}
-
 /* The guest kernel to boot: --kernel's file, or the one built in. */
 static int load_kernel(const struct run_opts *o, struct host_side *h,
 		       struct run_report *rep)
@@ -414,159 +277,35 @@ static int load_kernel(const struct run_opts *o, struct host_side *h,
 	}
 	if (kernel_file_load(o->kernel_path, &h->kernel, &h->kernel_len,
 			     rep->reason, sizeof(rep->reason)) < 0) {
-		report(rep, EXIT_AIRLOCK_ERROR, "error", NULL);
+		report_set(rep, EXIT_AIRLOCK_ERROR, "error", NULL);
 		return -1;
 	}
 	return 0;
-}
-
-static int add_env_string(struct host_side *h, const char *name,
-			  const char *value)
-{
-	char *kv;
-	if (asprintf(&kv, "%s=%s", name, value) < 0)
-		return -1;
-	if (!push(&h->envp, &h->nenv, kv)) {
-		free(kv);
-		return -1;
-	}
-	return 0;
-}
-
-/* env.pass names the host's variables the job sees (if set); env.set
- * adds fixed ones. Nothing else crosses. */
-static int build_env(const struct policy *p, struct host_side *h,
-		     struct run_report *rep)
-{
-	for (size_t i = 0; i < p->env.npass; i++) {
-		const char *v = getenv(p->env.pass[i]);
-		if (v && add_env_string(h, p->env.pass[i], v) < 0)
-			goto oom;
-	}
-	for (size_t i = 0; i < p->env.nset; i++)
-		if (add_env_string(h, p->env.set[i].name, p->env.set[i].value) <
-		    0)
-			goto oom;
-	return 0;
-oom:
-	report(rep, EXIT_AIRLOCK_ERROR, "error", "environment: out of memory");
-	return -1;
-}
-
-static int open_drives(const struct policy *p, struct host_side *h,
-		       struct run_report *rep)
-{
-	for (size_t i = 0; i < p->ndrives; i++) {
-		const struct policy_drive *d = &p->drives[i];
-		int fd = open(d->image, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-		struct stat st;
-		if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
-			close(fd);
-			fd = -1;
-			errno = EINVAL;
-		}
-		if (fd < 0) {
-			report(rep, EXIT_AIRLOCK_ERROR, "error",
-			       "drives[%zu].image: %s: %s", i, d->image,
-			       errno == EINVAL ? "not a regular file"
-					       : strerror(errno));
-			return -1;
-		}
-		h->drives[h->ndrives++] = (struct vmm_drive){
-		    .fd = fd, .mount = d->mount, .writable = d->writable};
-	}
-	return 0;
-}
-
-static int open_streams(struct host_side *h, struct run_report *rep)
-{
-	for (int i = 0; i < 3; i++) {
-		h->stream[i] = private_stream(i);
-		if (h->stream[i] < 0) {
-			report(rep, EXIT_AIRLOCK_ERROR, "error",
-			       "standard streams: %s (run airlock with stdin, "
-			       "stdout and stderr open)",
-			       strerror(errno));
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static void refused_syscalls(const struct policy *p, struct vmm_config *cfg)
-{
-	bool allow = p->syscalls.mode == POLICY_SYSCALLS_ALLOW;
-	memset(cfg->syscall_refused, allow ? 0xff : 0,
-	       sizeof(cfg->syscall_refused));
-	for (size_t i = 0; i < p->syscalls.count; i++) {
-		unsigned nr = (unsigned)p->syscalls.list[i].nr;
-		if (nr >= AL_SYSCALL_NR_MAX)
-			continue; /* beyond the guest's table: always ENOSYS */
-		uint64_t bit = 1ull << (nr % 64);
-		if (allow)
-			cfg->syscall_refused[nr / 64] &= ~bit;
-		else
-			cfg->syscall_refused[nr / 64] |= bit;
-	}
-	cfg->syscall_action = p->syscalls.action == POLICY_ACTION_KILL
-				  ? AL_SYSCALL_KILL
-				  : AL_SYSCALL_ERRNO;
-}
-
-static struct jail_config jail_limits_of(const struct policy *p, bool verbose)
-{
-	return (struct jail_config){
-	    .memory_max = p->jail.cgroup_memory_max_mib << 20,
-	    .pids_max = (unsigned)p->jail.cgroup_pids_max,
-	    .cpu_max_percent = (unsigned)p->jail.cgroup_cpu_max_percent,
-	    .require_cgroup = p->jail.require_cgroup,
-	    .cpu_seconds = p->limits.cpu_s,
-	    .uid = p->jail.uid,
-	    .gid = p->jail.gid,
-	    .verbose = verbose,
-	};
 }
 
 static void run_vm(const struct run_opts *o, const struct policy *p,
 		   int job_fd, struct vmm_result *res, struct run_report *rep)
 {
-	static char *const no_env[] = {NULL};
 	char jail_err[JAIL_MSG_MAX];
-	struct host_side h = {.kvm = -1, .stream = {-1, -1, -1}};
+	struct host_side h = HOST_SIDE_INIT;
 	if (open_streams(&h, rep) == 0 && build_env(p, &h, rep) == 0 &&
 	    open_drives(p, &h, rep) == 0 && load_kernel(o, &h, rep) == 0 &&
 	    (h.kvm = open_kvm(rep)) >= 0) {
 		h.nservices = services_connect(p->vsock_connect,
 					       p->nvsock_connect, h.services,
 					       o->verbose);
-		struct vmm_config cfg = {
-		    .kvm_fd = h.kvm,
-		    .mem_mib = (uint32_t)p->vm.memory_mib,
-		    .kernel = h.kernel ? h.kernel : airlock_kernel_start,
-		    .kernel_len = h.kernel_len,
-		    .job_fd = job_fd,
-		    .job_name = o->argv[0],
-		    .argv = o->argv,
-		    .envp = h.envp ? h.envp : no_env,
-		    .stdin_fd = h.stream[0],
-		    .stdout_fd = h.stream[1],
-		    .stderr_fd = h.stream[2],
-		    .timeout_ms = p->limits.timeout_ms,
-		    .verbose = o->verbose,
-		    .drives = h.drives,
-		    .ndrives = h.ndrives,
-		    .vsock_ports = h.services,
-		    .nvsock_ports = h.nservices,
-		    .stream_caps = true,
-		    .stdin_max = p->limits.stdin_bytes,
-		    .stdout_max = p->limits.stdout_bytes,
-		    .stderr_max = p->limits.stderr_bytes,
-		};
-		refused_syscalls(p, &cfg);
+		struct vmm_config cfg = vm_config_of(p, &h);
+		cfg.job_fd = job_fd;
+		cfg.job_name = o->argv[0];
+		cfg.argv = o->argv;
+		cfg.verbose = o->verbose;
+		cfg.vsock_ports = h.services;
+		cfg.nvsock_ports = h.nservices;
 		struct jail_config limits = jail_limits_of(p, o->verbose);
 		if (supervise_vm(&cfg, &limits, res, &rep->jail_us, jail_err,
 				 sizeof(jail_err)) != 0)
-			report(rep, EXIT_AIRLOCK_ERROR, "error", "%s", jail_err);
+			report_set(rep, EXIT_AIRLOCK_ERROR, "error", "%s",
+				   jail_err);
 		else
 			report_vm(rep, res, o->argv[0]);
 	}
@@ -583,20 +322,11 @@ static void free_opts(struct run_opts *o)
 static void run_job(const struct run_opts *o, const struct policy *p,
 		    struct vmm_result *res, struct run_report *rep)
 {
-	int job_fd = open_job(o->argv[0], rep);
+	int job_fd = job_open(o->argv[0], rep);
 	if (job_fd < 0)
 		return;
-	struct vmm_job_image img;
-	char why[512];
-	enum vmm_job_check chk =
-	    vmm_check_job(job_fd, o->argv[0], p->vm.memory_mib << 20, &img, why,
-			  sizeof(why));
-	if (chk == VMM_JOB_OK)
+	if (job_check(job_fd, o->argv[0], p->vm.memory_mib << 20, rep) == 0)
 		run_vm(o, p, job_fd, res, rep);
-	else if (chk == VMM_JOB_NOT_EXECUTABLE)
-		report(rep, EXIT_CANNOT_EXECUTE, "cannot_execute", "%s", why);
-	else
-		report(rep, EXIT_AIRLOCK_ERROR, "error", "%s", why);
 	close(job_fd);
 }
 

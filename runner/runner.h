@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "airlock/airlock.h"
 #include "policy/policy.h"
 #include "vmm/vmm.h"
 
@@ -35,6 +36,8 @@ int kernel_file_load(const char *path, char **image, size_t *len, char *err,
 
 int cmd_run(int argc, char **argv);
 int cmd_policy(int argc, char **argv); /* runner/policy_cmd.c */
+int cmd_serve(int argc, char **argv);  /* runner/serve.c */
+int cmd_submit(int argc, char **argv); /* runner/submit.c */
 
 /* What a run came to, as the command reports it. */
 struct run_report {
@@ -44,7 +47,36 @@ struct run_report {
 	const struct vmm_result *vm; /* NULL when no VM was started */
 	unsigned long long total_us;
 	uint64_t jail_us; /* the supervisor's cost of setting up the jail */
+	bool warm;        /* a warm VM ran it: the record says how it reverted */
 };
+
+/* runner/outcome.c */
+void report_set(struct run_report *rep, int status, const char *what,
+		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* The exit status and reason of what the VMM reported for prog. */
+void report_vm(struct run_report *rep, const struct vmm_result *r,
+	       const char *prog);
+/* Opens PROGRAM for reading: the fd, or -1 with rep saying 127 or 126. */
+int job_open(const char *prog, struct run_report *rep);
+/* vmm_check_job: 0, or -1 with rep saying 126 (or 125 on a read error). */
+int job_check(int fd, const char *prog, uint64_t mem_bytes,
+	      struct run_report *rep);
+/* The same record in the library's fixed layout, and back (the strings
+ * of a are terminated and made printable first; r receives the VMM part). */
+void result_from_report(const struct run_report *rep,
+			struct airlock_result *a);
+void report_from_result(struct airlock_result *a, struct run_report *rep,
+			struct vmm_result *r);
+
+/* A warm job's VMM result as the library and the wire say it. */
+void result_of_vm(const struct vmm_result *res, const char *prog,
+		  uint64_t jail_us, struct airlock_result *a);
+
+/* Appends item to a NULL-terminated list of *n items. */
+bool list_push(char ***list, size_t *n, char *item);
+/* Command-line numbers: a decimal integer; seconds (> 0, fractions). */
+bool parse_uint(const char *s, uint64_t *out);
+bool parse_seconds_ms(const char *s, uint64_t *out_ms);
 
 /* Writes the report as one JSON object to path. Returns 0 or -1 (errno). */
 int result_write(const char *path, const struct run_report *rep);

@@ -202,6 +202,23 @@ static void decode_stream(const void *raw, size_t off,
 	s->truncated = t != 0; /* a bool is read only as a byte */
 }
 
+/* A warm VM's revert: counts bounded, the error printable. */
+static void decode_revert(const void *raw, struct vmm_result *res)
+{
+	unsigned char full;
+	FIELD(raw, revert.pages, res->revert.pages);
+	FIELD(raw, revert.us, res->revert.us);
+	memcpy(&full, (const char *)raw + offsetof(struct vmm_result, revert) +
+			  offsetof(struct vmm_revert_stats, full),
+	       1);
+	res->revert.full = full != 0;
+	res->revert.us = clamp_us(res->revert.us);
+	if (res->revert.pages > (1ull << 40))
+		res->revert.pages = 1ull << 40;
+	FIELD(raw, revert_error, res->revert_error);
+	sanitize(res->revert_error, sizeof(res->revert_error));
+}
+
 static void malformed(struct vmm_result *res, const char *what)
 {
 	memset(res, 0, sizeof(*res));
@@ -237,6 +254,7 @@ void supervise_decode(const void *raw, size_t len, struct vmm_result *res)
 	res->load_us = clamp_us(res->load_us);
 	res->run_us = clamp_us(res->run_us);
 	res->teardown_us = clamp_us(res->teardown_us);
+	decode_revert(raw, res);
 	switch (outcome) {
 	case VMM_EXITED:
 		res->value &= 0xff;
@@ -290,14 +308,14 @@ static size_t collect(int fd, pid_t pid, uint64_t deadline, void *buf,
 	}
 }
 
-static void reap(pid_t pid, int *ws)
+void supervise_reap(pid_t pid, int *ws)
 {
 	while (waitpid(pid, ws, 0) < 0 && errno == EINTR)
 		;
 }
 
 /* No complete report: how the child ended is all we know. */
-static void death_report(int ws, bool killed, struct vmm_result *res)
+void supervise_death_report(int ws, bool killed, struct vmm_result *res)
 {
 	memset(res, 0, sizeof(*res));
 	if (killed) {
@@ -373,7 +391,7 @@ int supervise_vm(const struct vmm_config *cfg,
 	if (side == JAIL_ERROR) {
 		int ws;
 		if (j.pid > 0)
-			reap(j.pid, &ws);
+			supervise_reap(j.pid, &ws);
 		jail_cleanup(&j);
 		close(rp[0]);
 		return -1;
@@ -384,10 +402,10 @@ int supervise_vm(const struct vmm_config *cfg,
 			     &overlong);
 	close(rp[0]);
 	int ws = 0;
-	reap(j.pid, &ws);
+	supervise_reap(j.pid, &ws);
 	jail_cleanup(&j);
 	if (killed || got == 0)
-		death_report(ws, killed, res);
+		supervise_death_report(ws, killed, res);
 	else if (overlong)
 		malformed(res, "too long");
 	else

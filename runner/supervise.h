@@ -5,9 +5,11 @@
 #ifndef AIRLOCK_RUNNER_SUPERVISE_H
 #define AIRLOCK_RUNNER_SUPERVISE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "jail/jail.h"
 #include "vmm/vmm.h"
@@ -34,5 +36,12 @@ int supervise_show_seccomp(FILE *out);
  * len other than sizeof(struct vmm_result) is a malformed report.
  */
 void supervise_decode(const void *raw, size_t len, struct vmm_result *res);
+
+/* waitpid that retries on EINTR. */
+void supervise_reap(pid_t pid, int *ws);
+
+/* No complete report from a VMM process: what its wait status ws (and
+ * whether we killed it for overstaying) says happened. */
+void supervise_death_report(int ws, bool killed, struct vmm_result *res);
 
 #endif

@@ -551,6 +551,13 @@ const unsigned long vmm_run_ioctls[] = {KVM_RUN, KVM_GET_REGS};
 const size_t vmm_run_ioctls_n =
     sizeof(vmm_run_ioctls) / sizeof(vmm_run_ioctls[0]);
 
+/* vmm_job's revert: the dirty log, then the vCPU put back (cpustate.c). */
+const unsigned long vmm_warm_ioctls[] = {
+    KVM_GET_DIRTY_LOG, KVM_SET_REGS,  KVM_SET_SREGS, KVM_SET_DEBUGREGS,
+    KVM_SET_MSRS,      KVM_GET_MSRS,  KVM_SET_XSAVE, KVM_SET_FPU};
+const size_t vmm_warm_ioctls_n =
+    sizeof(vmm_warm_ioctls) / sizeof(vmm_warm_ioctls[0]);
+
 static void run_vcpu(struct run *r)
 {
 	struct kvm_run *run = r->vm.run;

@@ -106,6 +106,10 @@ struct vmm_config {
 extern const unsigned long vmm_run_ioctls[];
 extern const size_t vmm_run_ioctls_n;
 
+/* What a warm VM's vmm_job issues beyond vmm_run_ioctls (the revert). */
+extern const unsigned long vmm_warm_ioctls[];
+extern const size_t vmm_warm_ioctls_n;
+
 enum vmm_outcome {
 	VMM_EXITED = 1,  /* value: exit code */
 	VMM_SIGNALED,    /* value: signal number */
