@@ -124,14 +124,20 @@ static int allow_writes(scmp_filter_ctx f, const struct jail_seccomp *sc)
  * receives the job's descriptors as SCM_RIGHTS on its control socket
  * (recvmsg, on that descriptor only; the report goes back with write), and
  * moves the job's stderr onto fd 2 for the VMM's --verbose lines and back
- * (dup3: only reshuffles descriptors it already holds).
+ * (dup3: only reshuffles descriptors it already holds). The pristine
+ * snapshot is taken after the first guest instruction, so its copy of RAM
+ * is mapped under the filter and kept out of core dumps (madvise, only
+ * MADV_DONTDUMP), and only the parts of RAM that hold data are copied
+ * (lseek SEEK_DATA/SEEK_HOLE on the guest memfd; moves an offset only).
  */
 static int allow_warm(scmp_filter_ctx f, const struct jail_seccomp *sc)
 {
 	if (!sc->warm)
 		return 0;
 	return allow(f, SCMP_SYS(timer_settime)) | allow(f, SCMP_SYS(getrandom)) |
-	       allow(f, SCMP_SYS(dup3)) |
+	       allow(f, SCMP_SYS(dup3)) | allow(f, SCMP_SYS(lseek)) |
+	       seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(madvise), 1,
+				SCMP_A2(SCMP_CMP_EQ, MADV_DONTDUMP)) |
 	       seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(recvmsg), 1,
 				SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)sc->ctl_fd));
 }

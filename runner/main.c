@@ -8,6 +8,10 @@ static void usage(FILE *f)
 {
 	fputs("usage: airlock run [--memory MIB] [--timeout SEC] [--env K=V]...\n"
 	      "                   [--result FILE] [--verbose] [--] PROGRAM [ARG...]\n"
+	      "       airlock serve --socket PATH [--policy FILE] [--workers N]\n"
+	      "       airlock submit --socket PATH [--memory MIB] [--timeout SEC]\n"
+	      "                      [--env K=V]... [--result FILE] [--verbose]\n"
+	      "                      [--] PROGRAM [ARG...]\n"
 	      "       airlock policy check FILE | airlock policy show [FILE]\n"
 	      "       airlock help\n"
 	      "Runs PROGRAM, a static x86-64 Linux executable, in a fresh KVM "
@@ -27,6 +31,10 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "run") == 0)
 		return cmd_run(argc - 1, argv + 1);
+	if (strcmp(cmd, "serve") == 0)
+		return cmd_serve(argc - 1, argv + 1);
+	if (strcmp(cmd, "submit") == 0)
+		return cmd_submit(argc - 1, argv + 1);
 	if (strcmp(cmd, "policy") == 0)
 		return cmd_policy(argc - 1, argv + 1);
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 ||

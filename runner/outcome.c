@@ -194,3 +194,17 @@ void result_of_vm(const struct vmm_result *res, const char *prog,
 	report_vm(&rep, res, prog);
 	result_from_report(&rep, a);
 }
+
+int report_finish(struct run_report *rep, const char *result_path)
+{
+	if (rep->reason[0] && rep->exit_status != 0 &&
+	    strcmp(rep->status, "exited") != 0)
+		fprintf(stderr, "airlock: %s\n", rep->reason);
+	if (result_path && result_write(result_path, rep) != 0) {
+		fprintf(stderr, "airlock: --result %s: %s\n", result_path,
+			strerror(errno));
+		if (rep->exit_status == 0)
+			rep->exit_status = EXIT_AIRLOCK_ERROR;
+	}
+	return rep->exit_status;
+}

@@ -351,15 +351,7 @@ int cmd_run(int argc, char **argv)
 		run_job(&o, &pol, &res, &rep);
 	policy_free(&pol);
 	rep.total_us = now_us() - t0;
-	if (rep.reason[0] && rep.exit_status != 0 &&
-	    strcmp(rep.status, "exited") != 0)
-		fprintf(stderr, "airlock: %s\n", rep.reason);
-	if (o.result_path && result_write(o.result_path, &rep) != 0) {
-		fprintf(stderr, "airlock: --result %s: %s\n", o.result_path,
-			strerror(errno));
-		if (rep.exit_status == 0)
-			rep.exit_status = EXIT_AIRLOCK_ERROR;
-	}
+	rc = report_finish(&rep, o.result_path);
 	free_opts(&o);
-	return rep.exit_status;
+	return rc;
 }

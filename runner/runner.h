@@ -68,6 +68,10 @@ void result_from_report(const struct run_report *rep,
 void report_from_result(struct airlock_result *a, struct run_report *rep,
 			struct vmm_result *r);
 
+/* The end of run and submit: the reason on stderr (unless the job simply
+ * exited), the --result record if asked; returns the exit status. */
+int report_finish(struct run_report *rep, const char *result_path);
+
 /* A warm job's VMM result as the library and the wire say it. */
 void result_of_vm(const struct vmm_result *res, const char *prog,
 		  uint64_t jail_us, struct airlock_result *a);
