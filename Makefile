@@ -49,7 +49,7 @@ INTEG_SRC := $(wildcard tests/integration/*.c)
 JOB_SRC := $(wildcard tests/jobs/*.c)
 JOBS := $(foreach j,$(JOB_SRC:tests/jobs/%.c=%),$(BUILD)/jobs/$(j).musl $(BUILD)/jobs/$(j).glibc)
 
-.PHONY: all deps test check unit integration integration-user asan-test demo bench fuzz fuzz-replay clean format
+.PHONY: lib soak all deps test check unit integration integration-user asan-test demo bench fuzz fuzz-replay clean format
 all: $(BUILD)/airlock
 
 deps:
@@ -77,6 +77,28 @@ $(BUILD)/obj/kernel_blob.o: runner/kernel_blob.S $(BUILD)/guestkernel.elf
 $(BUILD)/airlock: $(BUILD)/obj/runner/main.o $(LIB_OBJ)
 	$(CC) $(HOST_LDFLAGS) $^ $(HOST_LDLIBS) -o $@
 
+# libairlock (include/airlock/airlock.h): everything but main, static and
+# shared; the shared one from position-independent objects of its own.
+PIC_OBJ := $(patsubst $(BUILD)/obj/%,$(BUILD)/pic/%,$(LIB_OBJ))
+
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -fPIC -MMD -MP -c $< -o $@
+
+$(BUILD)/pic/kernel_blob.o: $(BUILD)/obj/kernel_blob.o
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+$(BUILD)/libairlock.a: $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libairlock.so: $(PIC_OBJ)
+	$(CC) -shared $(HOST_LDFLAGS) -Wl,-soname,libairlock.so $^ \
+		$(HOST_LDLIBS) -o $@
+
+lib: $(BUILD)/libairlock.a $(BUILD)/libairlock.so
+
 # The same with test hooks (runner/supervise.c), never installed or shipped.
 $(BUILD)/obj/runner/supervise-hooks.o: runner/supervise.c
 	@mkdir -p $(dir $@)
@@ -99,6 +121,12 @@ $(BUILD)/tests/warm: $(BUILD)/obj/tests/tools/warm.o $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_LDFLAGS) $^ $(HOST_LDLIBS) -o $@
 
+# The library example, linked against the shared library.
+$(BUILD)/tests/libexample: tests/tools/libexample.c $(BUILD)/libairlock.so
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) $(HOST_LDFLAGS) $< -L$(BUILD) -lairlock \
+		-Wl,-rpath,$(abspath $(BUILD)) -o $@
+
 $(BUILD)/jobs/%.musl: tests/jobs/%.c
 	@mkdir -p $(dir $@)
 	musl-gcc -static -O1 -o $@ $<
@@ -117,7 +145,8 @@ $(BUILD)/jobs/hello.pie: tests/jobs/hello.c
 
 TEST_BINS := $(BUILD)/airlock $(BUILD)/airlock-testhooks \
 	$(BUILD)/tests/unit $(BUILD)/tests/integration \
-	$(BUILD)/tests/bench $(BUILD)/tests/warm \
+	$(BUILD)/tests/bench $(BUILD)/tests/warm $(BUILD)/tests/libexample \
+	$(BUILD)/libairlock.a \
 	$(JOBS) $(BUILD)/jobs/hello.dyn $(BUILD)/jobs/hello.pie
 include tests/hostile/hostile.mk
 include tests/compat/compat.mk
@@ -133,6 +162,7 @@ integration: $(TEST_BINS)
 	WITH_KVM_TIMEOUT=$${WITH_KVM_TIMEOUT:-1200} \
 	./scripts/with-kvm env AIRLOCK=$(BUILD)/airlock JOBS=$(BUILD)/jobs \
 		AIRLOCK_TESTHOOKS=$(BUILD)/airlock-testhooks WARM=$(BUILD)/tests/warm \
+		LIBEXAMPLE=$(BUILD)/tests/libexample \
 		$(BUILD)/tests/integration --jobs 2 $(INTEG_FILTER) 2>&1 | \
 		tee -a $(BUILD)/test.log
 

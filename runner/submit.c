@@ -165,17 +165,18 @@ static void exchange(int sock, const struct submit_opts *o,
 		report_set(rep, EXIT_AIRLOCK_ERROR, "error", "%s", err);
 		return;
 	}
-	if (wire_send(sock, msg, len, fds, AL_SERVE_NFDS) < 0) {
+	/* A server that refuses at once (busy) has replied and closed before
+	 * the request went out: its reply still says why. */
+	int sent = wire_send(sock, msg, len, fds, AL_SERVE_NFDS);
+	int e = errno;
+	if (wire_recv_reply(sock, ar, err, sizeof(err)) == 0)
+		report_from_result(ar, rep, vm);
+	else if (sent < 0)
 		report_set(rep, EXIT_AIRLOCK_ERROR, "error",
-			   "--socket %s: send: %s", o->socket, strerror(errno));
-		return;
-	}
-	if (wire_recv_reply(sock, ar, err, sizeof(err)) < 0) {
+			   "--socket %s: send: %s", o->socket, strerror(e));
+	else
 		report_set(rep, EXIT_AIRLOCK_ERROR, "error", "--socket %s: %s",
 			   o->socket, err);
-		return;
-	}
-	report_from_result(ar, rep, vm);
 }
 
 static void submit_job(const struct submit_opts *o, struct airlock_result *ar,
