@@ -194,6 +194,13 @@ test: deps
 demo: deps $(BUILD)/airlock $(BUILD)/jobs/hello.musl
 	./scripts/with-kvm $(BUILD)/airlock run -- $(BUILD)/jobs/hello.musl "from a micro-VM"
 
+# The serve endurance test at full length: 1000 sequential jobs.
+soak: $(TEST_BINS)
+	WITH_KVM_TIMEOUT=$${WITH_KVM_TIMEOUT:-3600} \
+	./scripts/with-kvm env AIRLOCK=$(BUILD)/airlock JOBS=$(BUILD)/jobs \
+		SERVE_SOAK_JOBS=$${SERVE_SOAK_JOBS:-1000} \
+		$(BUILD)/tests/integration --filter 'serve/many_*'
+
 bench: deps $(TEST_BINS)
 	./scripts/with-kvm ./tests/bench/run.sh $(BUILD)
 

@@ -2,7 +2,8 @@
  * bench: runs a command N times (fork + exec + wait, output to /dev/null) and
  * prints the median, 10th and 90th percentile wall time in microseconds.
  *   bench [--bytes B] LABEL N CMD [ARG...]
- * With --bytes, also the throughput at the median, for a command that moves
+ * Also the 99th percentile and how many such runs one after another make
+ * per second. With --bytes, also the throughput at the median, for a command that moves
  * B bytes. Fails if any run exits non-zero, so a broken command cannot look
  * fast.
  */
@@ -74,9 +75,14 @@ int main(int argc, char **argv)
 	run_once(argv + 3); /* warm the page cache */
 	for (int i = 0; i < n; i++)
 		t[i] = run_once(argv + 3);
+	double sum = 0;
+	for (int i = 0; i < n; i++)
+		sum += t[i];
 	qsort(t, (size_t)n, sizeof(*t), cmp);
-	printf("%-34s median %9.0f us   p10 %9.0f   p90 %9.0f   (n=%d)",
-	       argv[1], t[n / 2], t[n / 10], t[(n * 9) / 10], n);
+	printf("%-34s median %9.0f us   p10 %9.0f   p90 %9.0f   p99 %9.0f   "
+	       "%7.1f/s   (n=%d)",
+	       argv[1], t[n / 2], t[n / 10], t[(n * 9) / 10], t[(n * 99) / 100],
+	       1e6 * n / sum, n);
 	if (bytes > 0)
 		printf("   %.1f MiB/s", bytes / (1 << 20) / (t[n / 2] / 1e6));
 	putchar('\n');

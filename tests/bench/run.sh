@@ -43,3 +43,57 @@ while [ "$i" -lt "$n" ]; do
 done
 echo "  $(/usr/bin/python3 tests/bench/phases.py "$tmp")"
 tests/bench/compat.sh "$build" "$n"
+
+echo "warm jobs through airlock serve (1 worker, revert included):"
+sock=$tmp/serve.sock
+"$build/airlock" serve --socket "$sock" --workers 1 2>"$tmp/serve.log" &
+serve_pid=$!
+trap 'kill "$serve_pid" 2>/dev/null; rm -rf "$tmp"' EXIT
+while [ ! -S "$sock" ]; do
+	kill -0 "$serve_pid" || { cat "$tmp/serve.log"; exit 1; }
+	sleep 0.1
+done
+"$bench" "fork+exec (native)" "$n" "$hello"
+"$bench" "airlock submit (warm)" "$n" "$build/airlock" submit --socket "$sock" -- "$hello"
+"$bench" "airlock run (cold)" "$n" "$build/airlock" run -- "$hello"
+
+# Revert cost against pages dirtied, for a small and a large guest: the
+# worker's --result record says how many pages went back and how long.
+echo "revert after a job that dirtied N pages (median of $n, warm worker):"
+for mib in 64 1024; do
+	policy=$tmp/p$mib.json
+	printf '{"version": 1, "vm": {"memory_mib": %d}}\n' "$mib" >"$policy"
+	s2=$tmp/s$mib.sock
+	"$build/airlock" serve --socket "$s2" --policy "$policy" --workers 1 \
+		2>>"$tmp/serve.log" &
+	p2=$!
+	while [ ! -S "$s2" ]; do
+		kill -0 "$p2" || { cat "$tmp/serve.log"; exit 1; }
+		sleep 0.1
+	done
+	for pages in 16 256 4096; do
+		i=0
+		while [ "$i" -lt "$n" ]; do
+			"$build/airlock" submit --socket "$s2" \
+				--result "$tmp/rv-$mib-$pages-$i.json" -- \
+				"$build/jobs/dirty.musl" "$pages" >/dev/null
+			i=$((i + 1))
+		done
+	done
+	kill "$p2"
+	wait "$p2" || true
+done
+/usr/bin/python3 - "$tmp" <<'PY'
+import glob, json, os, statistics, sys
+d = sys.argv[1]
+for mib in (64, 1024):
+    for pages in (16, 256, 4096):
+        rs = [json.load(open(f))["revert"] for f in
+              glob.glob(os.path.join(d, "rv-%d-%d-*.json" % (mib, pages)))]
+        print("  %4d MiB guest, %4d pages dirtied by the job: %5d pages copied back%s, median %6d us"
+              % (mib, pages, statistics.median(r["pages"] for r in rs),
+                 " (whole RAM)" if any(r["full"] for r in rs) else "",
+                 statistics.median(r["us"] for r in rs)))
+PY
+kill "$serve_pid"
+wait "$serve_pid" || true
