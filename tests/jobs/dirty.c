@@ -1,17 +1,17 @@
-/* For the revert benchmark: writes one byte into each of N fresh pages
- * (argv[1], default 16) of a static buffer, so the job dirties about N
- * pages beyond what any job touches. */
+/* For the revert benchmark: allocates N pages (argv[1], default 16) and
+ * writes one byte into each, so the job dirties about N pages beyond what
+ * every job touches. */
 #include <stdlib.h>
-
-#define MAX_PAGES 4096
-static char pages[MAX_PAGES][4096];
 
 int main(int argc, char **argv)
 {
 	long n = argc > 1 ? atol(argv[1]) : 16;
-	if (n < 0 || n > MAX_PAGES)
+	if (n < 0 || n > 65536)
 		return 2;
+	volatile char *p = malloc((size_t)n * 4096 + 1);
+	if (!p)
+		return 1;
 	for (long i = 0; i < n; i++)
-		((volatile char *)pages[i])[0] = 1;
+		p[i * 4096] = 1;
 	return 0;
 }
