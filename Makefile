@@ -166,13 +166,15 @@ integration: $(TEST_BINS)
 		$(BUILD)/tests/integration --jobs 2 $(INTEG_FILTER) 2>&1 | \
 		tee -a $(BUILD)/test.log
 
-# The jail and a few runs again as an ordinary user in group kvm.
+# The jail, a few runs and the warm workers of serve and libairlock again
+# as an ordinary user in group kvm.
 integration-user: $(TEST_BINS)
 	WITH_KVM_TIMEOUT=$${WITH_KVM_TIMEOUT:-1200} \
 	./scripts/with-kvm env AIRLOCK=$(BUILD)/airlock JOBS=$(BUILD)/jobs \
 		AIRLOCK_TESTHOOKS=$(BUILD)/airlock-testhooks \
+		LIBEXAMPLE=$(BUILD)/tests/libexample \
 		tests/integration/as-user $(BUILD)/tests/integration \
-		--filter '@(jail|policy)/*' --jobs 2 2>&1 | tee -a $(BUILD)/test.log
+		--filter '@(jail|policy|serve)/*' --jobs 2 2>&1 | tee -a $(BUILD)/test.log
 
 check: unit integration integration-user
 

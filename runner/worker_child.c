@@ -5,6 +5,7 @@
  * the supervisor closes the control socket or the VM cannot be reverted.
  * Reports are one struct vmm_result each; the supervisor checks them.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -135,6 +136,9 @@ void worker_child(const struct worker_setup *s, enum jail_side side,
 	cfg.envp = no_env;
 	cfg.before_first_run = lock_hook;
 	cfg.hook_arg = &sc;
+	/* EPIPE rather than a signal when a job's reader goes; the filter
+	 * has no room for swallowing a pending SIGPIPE. */
+	signal(SIGPIPE, SIG_IGN);
 	struct vmm *vm = vmm_boot(&cfg, &res);
 	if (!vm) {
 		if (res.outcome != VMM_ERROR || !res.message[0]) {
