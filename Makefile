@@ -214,7 +214,8 @@ FUZZ_TARGETS := $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c))
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -Iinclude -I. -D_GNU_SOURCE $(FUZZ_SAN) \
 	-fsanitize=fuzzer-no-link $(shell pkg-config --cflags $(PKGS))
-FUZZ_OBJ := $(patsubst %.c,$(FUZZ)/obj/%.o,$(VMM_SRC) $(GK_HOST_SRC) $(POLICY_SRC))
+FUZZ_OBJ := $(patsubst %.c,$(FUZZ)/obj/%.o,$(VMM_SRC) $(GK_HOST_SRC) $(POLICY_SRC) \
+	runner/wire.c)
 
 $(FUZZ)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
