@@ -39,7 +39,7 @@ struct client {
 	enum client_state state;
 	int fd;
 	uint64_t since_ms, seq;  /* when accepted; arrival order */
-	struct wire_request *req; /* from C_QUEUED on */
+	struct wire_request *req; /* this slot's, allocated once */
 	int worker;               /* C_RUNNING: its worker */
 };
 
@@ -76,13 +76,11 @@ static void log_line(const char *fmt, ...)
 
 static void client_close(struct client *c)
 {
-	if (c->req) {
-		wire_close_fds(c->req);
-		free(c->req);
-	}
+	wire_close_fds(c->req); /* a received job's; -1 once handed over */
 	if (c->fd >= 0)
 		close(c->fd);
-	*c = (struct client){.state = C_FREE, .fd = -1, .worker = -1};
+	c->state = C_FREE;
+	c->fd = c->worker = -1;
 }
 
 static void client_refuse(struct client *c, const char *why)
@@ -110,11 +108,11 @@ static void accept_clients(struct server *s)
 			close(fd);
 			continue;
 		}
-		*c = (struct client){.state = C_READING,
-				     .fd = fd,
-				     .since_ms = worker_now_ms(),
-				     .seq = s->seq++,
-				     .worker = -1};
+		c->state = C_READING;
+		c->fd = fd;
+		c->since_ms = worker_now_ms();
+		c->seq = s->seq++;
+		c->worker = -1;
 	}
 }
 
@@ -123,9 +121,6 @@ static void read_request(struct server *s, struct client *c)
 {
 	char err[WIRE_ERR_MAX], why[WIRE_ERR_MAX + 32];
 	uint64_t timeout_ms;
-	c->req = malloc(sizeof(*c->req));
-	if (!c->req)
-		return client_refuse(c, "server out of memory");
 	int got = wire_recv_request(c->fd, c->req, err, sizeof(err));
 	if (got == 0)
 		return client_close(c);
@@ -435,6 +430,17 @@ static int setup(struct server *s, const struct serve_opts *o, char *err,
 	}
 	s->nworkers = (unsigned)n;
 	s->nclients = s->nworkers + QUEUE_MAX;
+	/* Every slot's request buffer up front: nothing grows per client. */
+	for (unsigned i = 0; i < s->nclients; i++) {
+		s->clients[i].req = malloc(sizeof(*s->clients[i].req));
+		if (!s->clients[i].req) {
+			snprintf(err, errlen, "out of memory for %u clients",
+				 s->nclients);
+			return -1;
+		}
+		for (int k = 0; k < AL_SERVE_NFDS; k++)
+			s->clients[i].req->fds[k] = -1;
+	}
 	if (o->policy ? policy_load(o->policy, &s->pol, err, errlen) < 0
 		      : (policy_default(&s->pol), 0))
 		return -1;
@@ -476,9 +482,11 @@ static int block_stop_signals(struct server *s, char *err, size_t errlen)
 
 static void teardown(struct server *s)
 {
-	for (unsigned i = 0; i < s->nclients; i++)
+	for (unsigned i = 0; i < s->nclients; i++) {
 		if (s->clients[i].state != C_FREE)
 			client_close(&s->clients[i]);
+		free(s->clients[i].req);
+	}
 	for (unsigned i = 0; i < s->nworkers; i++)
 		worker_stop(&s->workers[i]);
 	if (s->listen_fd >= 0) {
