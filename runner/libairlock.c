@@ -76,7 +76,8 @@ struct airlock *airlock_create(const char *policy_path, char *err,
 		free(b);
 		return NULL;
 	}
-	if (open_host(b, err, errlen) == 0) {
+	if (terms_check_policy(&b->pol, err, errlen) == 0 &&
+	    open_host(b, err, errlen) == 0) {
 		terms_worker_setup(&b->pol, &b->host, &b->setup);
 		if (start_worker(b, err, errlen) == 0)
 			return b;

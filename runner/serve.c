@@ -444,6 +444,8 @@ static int setup(struct server *s, const struct serve_opts *o, char *err,
 	if (o->policy ? policy_load(o->policy, &s->pol, err, errlen) < 0
 		      : (policy_default(&s->pol), 0))
 		return -1;
+	if (terms_check_policy(&s->pol, err, errlen) < 0)
+		return -1;
 	struct run_report rep = {.status = "error"};
 	if (build_env(&s->pol, &s->host, &rep) < 0 ||
 	    open_drives(&s->pol, &s->host, &rep) < 0 ||

@@ -58,3 +58,13 @@ void terms_worker_setup(const struct policy *p, const struct host_side *h,
 	s->jail = jail_limits_of(p, false);
 	s->jail.cpu_seconds = 0;
 }
+
+int terms_check_policy(const struct policy *p, char *err, size_t errlen)
+{
+	if (p->nvsock_connect == 0)
+		return 0;
+	snprintf(err, errlen,
+		 "vsock.connect: warm workers cannot offer host sockets yet; "
+		 "use `airlock run` for this policy");
+	return -1;
+}

@@ -24,6 +24,10 @@ size_t terms_build(const struct policy *p, char *const *policy_env,
 		   const struct wire_job *req, void *buf,
 		   uint64_t *timeout_ms, char *err, size_t errlen);
 
+/* Whether warm workers can serve p: host sockets (vsock.connect) are
+ * connected per run and no warm worker holds them yet. 0, or -1 with err. */
+int terms_check_policy(const struct policy *p, char *err, size_t errlen);
+
 /* What every worker under p gets: the VM's settings and the jail's limits
  * (no lifetime CPU budget: each job's wall-clock limit bounds it). */
 void terms_worker_setup(const struct policy *p, const struct host_side *h,
