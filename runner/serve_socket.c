@@ -58,10 +58,38 @@ static int clear_stale(const char *path, const struct sockaddr_un *sa,
 	return 0;
 }
 
+/* Binds and listens on tmp, then renames it to path: a client never
+ * finds a socket at path that does not listen yet. */
+static int listen_at(int s, const char *path, const struct sockaddr_un *tmp,
+		     char *err, size_t errlen)
+{
+	const char *what = "bind";
+	struct stat st;
+	/* A socket left over by a server that died here; nothing else. */
+	if (lstat(tmp->sun_path, &st) == 0 && S_ISSOCK(st.st_mode))
+		unlink(tmp->sun_path);
+	/* Never a moment with a wider mode than 0600. */
+	mode_t old = umask(0177);
+	int rc = bind(s, (const struct sockaddr *)tmp, sizeof(*tmp));
+	umask(old);
+	if (rc == 0 && (what = "chmod", chmod(tmp->sun_path, 0600)) == 0 &&
+	    (what = "listen", listen(s, 64)) == 0 &&
+	    (what = "rename", rename(tmp->sun_path, path)) == 0)
+		return 0;
+	snprintf(err, errlen, "--socket %s: %s: %s", path, what,
+		 strerror(errno));
+	if (rc == 0)
+		unlink(tmp->sun_path);
+	return -1;
+}
+
 int serve_listen(const char *path, char *err, size_t errlen)
 {
-	struct sockaddr_un sa;
+	struct sockaddr_un sa, tmp;
+	char tmp_path[sizeof(sa.sun_path) + 8];
+	snprintf(tmp_path, sizeof(tmp_path), "%s.new", path);
 	if (address(path, &sa, err, errlen) < 0 ||
+	    address(tmp_path, &tmp, err, errlen) < 0 ||
 	    clear_stale(path, &sa, err, errlen) < 0)
 		return -1;
 	int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK,
@@ -70,15 +98,7 @@ int serve_listen(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "socket(AF_UNIX): %s", strerror(errno));
 		return -1;
 	}
-	/* Never a moment with a wider mode than 0600. */
-	mode_t old = umask(0177);
-	int rc = bind(s, (struct sockaddr *)&sa, sizeof(sa));
-	umask(old);
-	if (rc < 0 || chmod(path, 0600) < 0 || listen(s, 64) < 0) {
-		snprintf(err, errlen, "--socket %s: %s: %s", path,
-			 rc < 0 ? "bind" : "listen", strerror(errno));
-		if (rc == 0)
-			unlink(path);
+	if (listen_at(s, path, &tmp, err, errlen) < 0) {
 		close(s);
 		return -1;
 	}
