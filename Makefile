@@ -203,8 +203,10 @@ soak: $(TEST_BINS)
 		SERVE_SOAK_JOBS=$${SERVE_SOAK_JOBS:-1000} \
 		$(BUILD)/tests/integration --filter 'serve/many_*'
 
+# Runs per figure: `make bench BENCH_RUNS=10` for a quick look.
+BENCH_RUNS ?= 50
 bench: deps $(TEST_BINS)
-	./scripts/with-kvm ./tests/bench/run.sh $(BUILD)
+	./scripts/with-kvm ./tests/bench/run.sh $(BUILD) $(BENCH_RUNS)
 
 # Fuzzing: one libFuzzer target per parser of untrusted bytes (fuzz/).
 FUZZ_SECONDS ?= 30

@@ -48,7 +48,7 @@ echo "warm jobs through airlock serve (1 worker, revert included):"
 sock=$tmp/serve.sock
 "$build/airlock" serve --socket "$sock" --workers 1 2>"$tmp/serve.log" &
 serve_pid=$!
-trap 'kill "$serve_pid" 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'kill "$serve_pid" 2>/dev/null || true; rm -rf "$tmp"' EXIT
 while [ ! -S "$sock" ]; do
 	kill -0 "$serve_pid" || { cat "$tmp/serve.log"; exit 1; }
 	sleep 0.1
