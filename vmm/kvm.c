@@ -186,11 +186,12 @@ fail:
 	return -1;
 }
 
-int kvm_vm_set_memory(struct kvm_vm *vm, const struct guest_mem *gm, char *err)
+int kvm_vm_set_memory(struct kvm_vm *vm, const struct guest_mem *gm,
+		      uint32_t flags, char *err)
 {
 	struct kvm_userspace_memory_region r = {
 	    .slot = 0,
-	    .flags = 0,
+	    .flags = flags,
 	    .guest_phys_addr = 0,
 	    .memory_size = gm->size,
 	    .userspace_addr = (uint64_t)(uintptr_t)gm->base,

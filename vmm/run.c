@@ -625,7 +625,7 @@ static int create_vm(struct run *r, char *err)
 		return -1;
 	if (kvm_vm_create(&r->vm, cfg->kvm_fd, err) < 0)
 		return -1;
-	if (kvm_vm_set_memory(&r->vm, &r->gm, err) < 0)
+	if (kvm_vm_set_memory(&r->vm, &r->gm, 0, err) < 0)
 		return -1;
 	return 0;
 }

@@ -87,7 +87,8 @@ int snapshot_memory(struct snapshot *s, const struct guest_mem *gm, char *err)
 	}
 	for (size_t i = 0; i < s->nranges; i++) {
 		const struct snap_range *r = &s->ranges[i];
-		memcpy(s->saved + r->lo, gm->base + r->lo, r->hi - r->lo);
+		memcpy(s->saved + r->lo, gm_ptr(gm, r->lo, r->hi - r->lo),
+		       r->hi - r->lo);
 		s->data_pages += (r->hi - r->lo) / AL_PAGE_SIZE;
 	}
 	memset(gm->host_dirty, 0, words_of(gm) * 8);
@@ -118,7 +119,8 @@ static void restore_each(const struct snapshot *s, struct guest_mem *gm,
 		for (uint64_t w = s->dirty[i]; w; w &= w - 1) {
 			uint64_t off = (i * 64 + (uint64_t)__builtin_ctzll(w)) *
 				       AL_PAGE_SIZE;
-			memcpy(gm->base + off, s->saved + off, AL_PAGE_SIZE);
+			memcpy(gm_ptr(gm, off, AL_PAGE_SIZE), s->saved + off,
+			       AL_PAGE_SIZE);
 		}
 	}
 }
@@ -135,7 +137,8 @@ static int restore_all(const struct snapshot *s, struct guest_mem *gm,
 	}
 	for (size_t i = 0; i < s->nranges; i++) {
 		const struct snap_range *r = &s->ranges[i];
-		memcpy(gm->base + r->lo, s->saved + r->lo, r->hi - r->lo);
+		memcpy(gm_ptr(gm, r->lo, r->hi - r->lo), s->saved + r->lo,
+		       r->hi - r->lo);
 	}
 	return 0;
 }
@@ -159,25 +162,6 @@ int snapshot_restore_memory(struct snapshot *s, struct guest_mem *gm,
 	return rc;
 }
 
-static int set_slot(struct kvm_vm *vm, const struct guest_mem *gm,
-		    uint32_t flags, char *err)
-{
-	struct kvm_userspace_memory_region r = {
-	    .slot = 0,
-	    .flags = flags,
-	    .guest_phys_addr = 0,
-	    .memory_size = gm->size,
-	    .userspace_addr = (uint64_t)(uintptr_t)gm->base,
-	};
-	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0) {
-		vmm_errf(err, VMM_ERR_MAX,
-			 "KVM_SET_USER_MEMORY_REGION (dirty logging): %s",
-			 strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
 /* KVM's log of the guest's writes since the last call, into s->dirty;
  * reading it also re-arms it. */
 static int fetch_dirty_log(struct kvm_vm *vm, struct snapshot *s, char *err)
@@ -193,7 +177,7 @@ static int fetch_dirty_log(struct kvm_vm *vm, struct snapshot *s, char *err)
 
 int snapshot_track(struct kvm_vm *vm, const struct guest_mem *gm, char *err)
 {
-	return set_slot(vm, gm, KVM_MEM_LOG_DIRTY_PAGES, err);
+	return kvm_vm_set_memory(vm, gm, KVM_MEM_LOG_DIRTY_PAGES, err);
 }
 
 int snapshot_take(struct snapshot *s, struct kvm_vm *vm, struct guest_mem *gm,

@@ -214,7 +214,10 @@ struct kvm_vm {
 };
 
 int kvm_vm_create(struct kvm_vm *vm, int kvm_fd, char *err);
-int kvm_vm_set_memory(struct kvm_vm *vm, const struct guest_mem *gm, char *err);
+/* Guest RAM as memory slot 0; flags: KVM_MEM_* (dirty logging). Called
+ * again to change the flags. */
+int kvm_vm_set_memory(struct kvm_vm *vm, const struct guest_mem *gm,
+		      uint32_t flags, char *err);
 void kvm_vm_destroy(struct kvm_vm *vm);
 /* Sets sregs, regs and the syscall MSRs for the kernel's entry. */
 int kvm_vm_boot_cpu(struct kvm_vm *vm, const struct vm_layout *l,
