@@ -158,9 +158,10 @@ unit: $(TEST_BINS)
 
 # Integration tests boot VMs: scripts/with-kvm runs them where /dev/kvm works,
 # nested under QEMU when this machine has none.
+INTEG_ENV := LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp
 integration: $(TEST_BINS)
 	WITH_KVM_TIMEOUT=$${WITH_KVM_TIMEOUT:-1200} \
-	./scripts/with-kvm env AIRLOCK=$(BUILD)/airlock JOBS=$(BUILD)/jobs \
+	./scripts/with-kvm env $(INTEG_ENV) AIRLOCK=$(BUILD)/airlock JOBS=$(BUILD)/jobs \
 		AIRLOCK_TESTHOOKS=$(BUILD)/airlock-testhooks WARM=$(BUILD)/tests/warm \
 		LIBEXAMPLE=$(BUILD)/tests/libexample \
 		$(BUILD)/tests/integration --jobs 2 $(INTEG_FILTER) 2>&1 | \
@@ -170,7 +171,7 @@ integration: $(TEST_BINS)
 # as an ordinary user in group kvm.
 integration-user: $(TEST_BINS)
 	WITH_KVM_TIMEOUT=$${WITH_KVM_TIMEOUT:-1200} \
-	./scripts/with-kvm env AIRLOCK=$(BUILD)/airlock JOBS=$(BUILD)/jobs \
+	./scripts/with-kvm env $(INTEG_ENV) AIRLOCK=$(BUILD)/airlock JOBS=$(BUILD)/jobs \
 		AIRLOCK_TESTHOOKS=$(BUILD)/airlock-testhooks \
 		LIBEXAMPLE=$(BUILD)/tests/libexample \
 		tests/integration/as-user $(BUILD)/tests/integration \
