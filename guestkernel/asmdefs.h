@@ -15,6 +15,8 @@
  * `pushf` in the job read what Linux programs expect.
  */
 #define GK_USER_RFLAGS 0x202
+/* The RFLAGS bits a job may set itself (CF PF AF ZF SF TF DF OF AC ID). */
+#define GK_USER_RFLAGS_MASK 0x240dd5
 
 #define GK_KSTACK_SIZE 16384 /* kernel stack: boot, syscalls, exceptions */
 #define GK_ISTACK_SIZE 4096  /* IST1: #DF, NMI, #MC */

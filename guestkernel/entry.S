@@ -15,12 +15,17 @@ gk_entry:
 	ud2
 
 /*
- * syscall from ring 3: RCX = user RIP, R11 = user RFLAGS, RSP still the
- * user's, IF/TF/DF/AC cleared by SFMASK. One vCPU, so no swapgs: the user
- * RSP goes to a fixed variable and the kernel stack top is a constant.
- * The frame built here is an iretq frame (SS, RSP, RFLAGS, CS, RIP) under
- * the saved argument registers; sysretq is never used (it triple-faults on
- * PVM once the vCPU has been in user mode).
+ * A job's `syscall` arrives one of two ways, and both end up with the same
+ * iretq frame (SS, RSP, RFLAGS, CS, RIP) at gk_kstack_top:
+ *  - on hardware KVM, SYSCALL enters here in ring 0: RCX = user RIP,
+ *    R11 = user RFLAGS, RSP still the user's (one vCPU, so no swapgs: the
+ *    user RSP goes to a fixed variable and the frame is built by hand);
+ *  - on PVM, SYSCALL from a non-PVM guest's ring 3 jumps to LSTAR without
+ *    leaving ring 3, so fetching this supervisor page faults (#PF, error
+ *    P|U|I) and the CPU pushes the frame through TSS.RSP0 (gk_vec14 below
+ *    sends such a fault to gk_syscall_fault).
+ * sysretq is never used (it triple-faults on PVM once the vCPU has been in
+ * user mode).
  */
 	.globl gk_syscall_entry
 gk_syscall_entry:
@@ -31,6 +36,20 @@ gk_syscall_entry:
 	pushq %r11
 	pushq $GK_SEL_UCODE
 	pushq %rcx
+	jmp gk_syscall_frame
+
+/* From gk_vec14: the error code is still on the stack; the frame's RIP is
+ * LSTAR and its RFLAGS the masked ones, so put the user's back. */
+gk_syscall_fault:
+	addq $8, %rsp
+	movq %rcx, (%rsp)
+	movq %r11, 16(%rsp)
+
+gk_syscall_frame:
+	/* R11 is the job's to choose when it jumps to LSTAR itself: keep only
+	 * the flags ring 3 may set (never IOPL, NT, VM, VIF/VIP), IF on. */
+	andq $GK_USER_RFLAGS_MASK, 16(%rsp)
+	orq $GK_USER_RFLAGS, 16(%rsp)
 	/* Linux preserves every register but RAX, RCX and R11. The C code
 	 * keeps RBX, RBP, R12-R15 itself (SysV callee-saved). */
 	pushq %rdi
@@ -116,7 +135,15 @@ VEC_ERR 10
 VEC_ERR 11
 VEC_ERR 12
 VEC_ERR 13
-VEC_ERR 14
+/* #PF: a job's syscall on PVM (see gk_syscall_entry), or a real fault. */
+	.globl gk_vec14
+gk_vec14:
+	cmpq $gk_syscall_entry, 8(%rsp)
+	jne 1f
+	cmpq $GK_SEL_UCODE, 16(%rsp)
+	je gk_syscall_fault
+1:	pushq $14
+	jmp gk_trap_common
 VEC_NOERR 15
 VEC_NOERR 16
 VEC_ERR 17

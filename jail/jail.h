@@ -10,8 +10,9 @@
  *                 0..n-1), an unprivileged uid/gid, no capabilities, locked
  *                 securebits, no_new_privs, not dumpable, a parent-death
  *                 SIGKILL, rlimits and (when available) its own cgroup v2;
- *   jail_lock()   in the child right before guest code runs: RLIMIT_FSIZE and
- *                 the seccomp allowlist (default action: kill the process).
+ *   jail_lock()   in the child right before guest code runs: RLIMIT_NPROC,
+ *                 RLIMIT_FSIZE and the seccomp allowlist (default action:
+ *                 kill the process).
  * Failures name the syscall and say what to do; the caller exits 125.
  */
 #ifndef AIRLOCK_JAIL_H

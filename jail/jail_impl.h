@@ -29,6 +29,7 @@ int jail_ids(uid_t uid, gid_t gid, bool privileged, char *err, size_t errlen);
 int jail_caps(char *err, size_t errlen);
 int jail_limits(unsigned nkeep, uint64_t cpu_seconds, char *err,
 		size_t errlen);
+int jail_limit_nproc(char *err, size_t errlen);
 int jail_limit_fsize(char *err, size_t errlen);
 
 #endif

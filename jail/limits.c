@@ -26,8 +26,6 @@ int jail_limits(unsigned nkeep, uint64_t cpu_seconds, char *err,
 	 * memory file with ftruncate after this. */
 	if (set_limit(RLIMIT_NOFILE, nkeep + FD_HEADROOM,
 		      "setrlimit(RLIMIT_NOFILE)", err, errlen) < 0 ||
-	    set_limit(RLIMIT_NPROC, 0, "setrlimit(RLIMIT_NPROC)", err,
-		      errlen) < 0 ||
 	    set_limit(RLIMIT_CORE, 0, "setrlimit(RLIMIT_CORE)", err, errlen) <
 		0 ||
 	    set_limit(RLIMIT_MEMLOCK, 0, "setrlimit(RLIMIT_MEMLOCK)", err,
@@ -39,6 +37,14 @@ int jail_limits(unsigned nkeep, uint64_t cpu_seconds, char *err,
 		      errlen) < 0)
 		return -1;
 	return 0;
+}
+
+/* RLIMIT_NPROC waits for lock-down: the VMM's first KVM_RUN makes KVM
+ * start a kernel task charged to our uid (see vmm/kvm.c). */
+int jail_limit_nproc(char *err, size_t errlen)
+{
+	return set_limit(RLIMIT_NPROC, 0, "setrlimit(RLIMIT_NPROC)", err,
+			 errlen);
 }
 
 int jail_limit_fsize(char *err, size_t errlen)

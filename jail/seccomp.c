@@ -205,6 +205,8 @@ int jail_seccomp_export(FILE *out, const struct jail_seccomp *sc)
 
 int jail_lock(const struct jail_seccomp *sc, char *err, size_t errlen)
 {
+	if (jail_limit_nproc(err, errlen) < 0)
+		return -1;
 	if (sc->fsize_zero && jail_limit_fsize(err, errlen) < 0)
 		return -1;
 	return jail_seccomp_install(sc, err, errlen);

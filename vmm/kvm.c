@@ -130,6 +130,27 @@ out:
 	return ret;
 }
 
+/*
+ * The first KVM_RUN of a VM makes KVM start a kernel worker task of ours
+ * (the NX huge page recovery thread), charged to our uid: under the jail's
+ * RLIMIT_NPROC of 0 that KVM_RUN fails with EAGAIN. Make it now, with
+ * immediate_exit so that no guest instruction runs; the jail sets
+ * RLIMIT_NPROC only at lock-down.
+ */
+static int prime_vcpu(struct kvm_vm *vm, char *err)
+{
+	vm->run->immediate_exit = 1;
+	int r = ioctl(vm->vcpu_fd, KVM_RUN, 0);
+	int e = errno;
+	vm->run->immediate_exit = 0;
+	if (r < 0 && e != EINTR) {
+		vmm_errf(err, VMM_ERR_MAX, "KVM_RUN (first, immediate exit): %s",
+			 strerror(e));
+		return -1;
+	}
+	return 0;
+}
+
 int kvm_vm_create(struct kvm_vm *vm, int kvm_fd, char *err)
 {
 	memset(vm, 0, sizeof(*vm));
@@ -180,6 +201,8 @@ int kvm_vm_create(struct kvm_vm *vm, int kvm_fd, char *err)
 	}
 	vm->tsc_khz = (uint64_t)khz;
 	vm->smep = cached_smep;
+	if (prime_vcpu(vm, err) < 0)
+		goto fail;
 	return 0;
 fail:
 	kvm_vm_destroy(vm);
