@@ -3,7 +3,9 @@
  * loop needs works, everything else kills the process with SIGSYS.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -129,6 +131,44 @@ Test(jail_seccomp, run_loop_syscalls_are_allowed)
 	int ws = probe(P_ALLOWED);
 	cr_assert(WIFEXITED(ws) && WEXITSTATUS(ws) == 0,
 		  "allowed probe ended with status 0x%x", ws);
+}
+
+/* Lock-down also leaves the process unable to make any other: the child
+ * waits in ppoll (allowed) while its limits are read from outside. */
+Test(jail_seccomp, lock_sets_nproc_zero)
+{
+	int p[2];
+	cr_assert_eq(pipe(p), 0);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		char err[JAIL_ERR_MAX];
+		close(p[1]);
+		if (jail_lock(&sc, err, sizeof(err)) != 0)
+			syscall(SYS_exit_group, 99);
+		struct pollfd pfd = {.fd = p[0], .events = POLLIN};
+		syscall(SYS_ppoll, &pfd, 1, NULL, NULL, 8);
+		syscall(SYS_exit_group, 0);
+	}
+	char path[64], line[256];
+	snprintf(path, sizeof(path), "/proc/%d/limits", (int)pid);
+	bool seen = false;
+	for (int tries = 0; tries < 200 && !seen; tries++) {
+		FILE *f = fopen(path, "r");
+		cr_assert(f, "%s: %s", path, strerror(errno));
+		while (fgets(line, sizeof(line), f))
+			if (strncmp(line, "Max processes", 13) == 0)
+				seen = strstr(line, " 0 ") != NULL;
+		fclose(f);
+		if (!seen)
+			usleep(10000);
+	}
+	close(p[1]);
+	int ws;
+	cr_assert_eq(waitpid(pid, &ws, 0), pid);
+	close(p[0]);
+	cr_expect(seen, "RLIMIT_NPROC after jail_lock is not 0: %s", line);
+	cr_expect(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "status 0x%x", ws);
 }
 
 Test(jail_seccomp, everything_else_kills_with_sigsys)
