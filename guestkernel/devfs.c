@@ -123,7 +123,16 @@ static void add_meminfo(struct gk_inode *proc)
 	root_owned(in);
 }
 
-static struct gk_inode *proc_self;
+static struct gk_inode *proc_self, *dev_dir;
+
+struct gk_inode *devfs_add_file(const char *name,
+				const struct gk_inode_ops *ops)
+{
+	struct gk_inode *in = inode_new(ops, S_IFREG | 0444);
+	if (!in || tmpfs_add(dev_dir, name, root_owned(in)) != 0)
+		return NULL;
+	return in;
+}
 
 void devfs_boot(void)
 {
@@ -131,7 +140,7 @@ void devfs_boot(void)
 	vfs_root->uid = vfs_root->gid = GK_JOB_UID; /* the job's own tree */
 	gk_proc.cwd = inode_get(vfs_root);
 	boot_dir(vfs_root, "tmp", 01777);
-	struct gk_inode *dev = boot_dir(vfs_root, "dev", 0755);
+	struct gk_inode *dev = dev_dir = boot_dir(vfs_root, "dev", 0755);
 	add_dev(dev, "null", &null_ops, MINOR_NULL);
 	add_dev(dev, "zero", &zero_ops, MINOR_ZERO);
 	add_dev(dev, "random", &random_ops, MINOR_RANDOM);

@@ -6,6 +6,7 @@
  *             AT_RANDOM bytes (16), "x86_64" (AT_PLATFORM)
  *             auxv pairs, envp[] NULL, argv[] NULL, argc   <- RSP, 16-aligned
  */
+#include "fuzz.h"
 #include "gk.h"
 #include "vfs.h"
 
@@ -165,10 +166,9 @@ void exec_job(const struct gk_job *job)
 	gk_proc.umask = 022;
 	/* The tree and descriptors 0-2 were set up at boot. */
 	devfs_job((const char *)(uintptr_t)job->strings);
-	/* The tree and descriptors 0-2 were set up at boot. */
-	devfs_job((const char *)(uintptr_t)job->strings);
 	ext2fs_mount_drives(job->hdr);
 	syscall_policy(job->hdr);
+	fuzz_job(job->hdr);
 	gk_proc.start_tsc = pf_rdtsc();
 	pf_enter_user(info.entry, sp);
 }

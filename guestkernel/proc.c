@@ -1,12 +1,15 @@
-/* How the job ends: one AL_MSG_RESULT on the control stream, then halt
- * until the VMM tears the VM down. */
+/* How the job ends: one AL_MSG_RESULT on the control stream (in fuzzing
+ * mode after the snapshot point: AL_FUZZ_OP_DONE), then halt until the VMM
+ * tears the VM down or reverts it. */
+#include "fuzz.h"
 #include "gk.h"
 
 struct gk_proc gk_proc;
 
 static GK_NORETURN void finish(const struct al_result_msg *r)
 {
-	vsock_send_msg(AL_MSG_RESULT, r, sizeof(*r));
+	if (!fuzz_done(r))
+		vsock_send_msg(AL_MSG_RESULT, r, sizeof(*r));
 	for (;;)
 		pf_halt(0);
 }

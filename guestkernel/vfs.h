@@ -245,6 +245,9 @@ void devfs_job(const char *exe);
 struct gk_inode *tmpfs_new_root(void);
 /* Links an inode of another kind (a device) into tmpfs directory dir. */
 long tmpfs_add(struct gk_inode *dir, const char *name, struct gk_inode *in);
+/* A read-only regular file /dev/NAME whose contents ops provide, or NULL. */
+struct gk_inode *devfs_add_file(const char *name,
+				const struct gk_inode_ops *ops);
 /* Mounts the job's drives; a failure ends the job before it starts with
  * a message naming the drive. */
 void ext2fs_mount_drives(const struct al_job *job);

@@ -15,13 +15,18 @@
 
 /*
  * A private open file description for a standard stream, so that the VMM may
- * make it non-blocking without changing the caller's terminal or pipe.
+ * make it non-blocking without changing the caller's terminal or pipe. A
+ * regular file keeps the caller's (a copy would write from offset 0 over
+ * what the caller wrote before); O_NONBLOCK means nothing there anyway.
  */
 int private_stream(int fd)
 {
+	struct stat st;
 	int fl = fcntl(fd, F_GETFL);
-	if (fl < 0)
+	if (fl < 0 || fstat(fd, &st) < 0)
 		return -1;
+	if (S_ISREG(st.st_mode))
+		return fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	int nfd = open(path, (fl & O_ACCMODE) | O_CLOEXEC | O_NOCTTY);

@@ -285,9 +285,11 @@ int control_build_job(char *const *argv, char *const *envp,
 	return 0;
 }
 
-void control_job_policy(uint8_t *msg, const struct vmm_config *cfg)
+void control_job_policy(uint8_t *msg, const struct vmm_config *cfg,
+			uint32_t flags)
 {
 	struct al_job *j = (struct al_job *)(msg + sizeof(struct al_msg_hdr));
+	j->flags = flags;
 	memcpy(j->syscall_refused, cfg->syscall_refused,
 	       sizeof(j->syscall_refused));
 	j->syscall_action = cfg->syscall_action == AL_SYSCALL_KILL

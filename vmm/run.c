@@ -22,7 +22,7 @@
 
 #include <linux/kvm.h>
 
-#include "vmm/vmm_impl.h"
+#include "vmm/run.h"
 
 #define NSEC 1000000000ull
 /* The MMIO slot of drive i: vsock has slot 0. */
@@ -41,69 +41,8 @@ static void on_alarm(int sig)
 		r->immediate_exit = 1;
 }
 
-/* Signal state borrowed for the run and given back afterwards. */
-struct run_signals {
-	struct sigaction old_alrm;
-	sigset_t old_mask;
-	bool pipe_blocked; /* by us, for the run */
-	bool pipe_pending_before;
-	timer_t timer;
-	bool have_action, have_mask, have_timer;
-};
 
-struct run_fd {
-	int fd;
-	int old_flags;
-};
-
-struct run {
-	const struct vmm_config *cfg;
-	struct vmm_result *res;
-	uint64_t deadline;
-	uint64_t stack_bytes;
-	bool done; /* res->outcome is final */
-
-	struct guest_mem gm;
-	struct kvm_vm vm;
-	struct vm_layout layout;
-	struct kernel_info kernel;
-	struct vmm_control ctl;
-	struct vsock vs;
-	struct blk *blk; /* one per drive, slots 1.. */
-	unsigned nblk;
-	uint32_t overlay_room; /* chunks, shared by the drives */
-	struct virtio_dev *devs[AL_MMIO_MAX];
-	unsigned ndevs;
-	bool vs_ready;
-
-	struct run_signals sig;
-	struct run_fd fds[3 + VMM_VSOCK_PORTS_MAX]; /* stdio, host sockets */
-	unsigned nfds;
-
-	uint64_t t_boot, t_ready, t_job;
-
-	/* A warm VM (vmm_boot): it stops at the pristine point, waits there
-	 * for each job and is put back there after it. */
-	bool warm;
-	bool pristine; /* stopped at the pristine point, no job given yet */
-	bool hooked;   /* before_first_run has run */
-	bool broken;   /* a revert failed: the VM must not run again */
-	const struct vmm_config *vm_cfg; /* what the VM was booted with */
-	struct snapshot snap;
-	struct vsock vs_snap;
-	struct vmm_control ctl_snap;
-	struct virtio_dev *blk_snap; /* nblk transports */
-};
-
-static uint64_t us_since(uint64_t t0)
-{
-	return (vmm_now_ns() - t0) / 1000;
-}
-
-static void finish(struct run *r, enum vmm_outcome o, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void finish(struct run *r, enum vmm_outcome o, const char *fmt, ...)
+void run_finish(struct run *r, enum vmm_outcome o, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -120,7 +59,7 @@ static void finish(struct run *r, enum vmm_outcome o, const char *fmt, ...)
 
 static void timed_out(struct run *r)
 {
-	finish(r, VMM_TIMED_OUT, NULL);
+	run_finish(r, VMM_TIMED_OUT, NULL);
 }
 
 static bool past_deadline(const struct run *r)
@@ -198,13 +137,20 @@ static int timer_set(struct run *r, uint64_t deadline, char *err)
 	return 0;
 }
 
-static int timer_arm(struct run *r, char *err)
+int run_timer_arm(struct run *r, char *err)
 {
 	return timer_set(r, r->deadline, err);
 }
 
 /* A warm VM between jobs has no deadline. */
-static void timer_disarm(struct run *r)
+int run_rearm(struct run *r, char *err)
+{
+	alarm_fired = 0;
+	r->vm.run->immediate_exit = 0;
+	return run_timer_arm(r, err);
+}
+
+void run_timer_disarm(struct run *r)
 {
 	char err[VMM_ERR_MAX];
 	timer_set(r, 0, err);
@@ -252,7 +198,7 @@ static void fd_nonblock(struct run *r, int fd)
 		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
-static void fds_nonblock(struct run *r)
+void run_fds_nonblock(struct run *r)
 {
 	const struct vmm_config *cfg = r->cfg;
 
@@ -263,7 +209,7 @@ static void fds_nonblock(struct run *r)
 		fd_nonblock(r, cfg->vsock_ports[i].fd);
 }
 
-static void fds_restore(struct run *r)
+void run_fds_restore(struct run *r)
 {
 	while (r->nfds > 0) {
 		r->nfds--;
@@ -304,7 +250,7 @@ static void send_job(struct run *r)
 	if (c != VMM_JOB_OK) {
 		char why[sizeof(r->res->message)];
 		memcpy(why, r->res->message, sizeof(why));
-		finish(r, c == VMM_JOB_IO_ERROR ? VMM_ERROR : VMM_EXEC_FAILED,
+		run_finish(r, c == VMM_JOB_IO_ERROR ? VMM_ERROR : VMM_EXEC_FAILED,
 		       "%s", why);
 		return;
 	}
@@ -312,10 +258,10 @@ static void send_job(struct run *r)
 	if (control_build_job(cfg->argv, cfg->envp, &img, hdr_len,
 			      r->stack_bytes, drives, r->nblk, &msg, &len,
 			      err) < 0) {
-		finish(r, VMM_ERROR, "%s", err);
+		run_finish(r, VMM_ERROR, "%s", err);
 		return;
 	}
-	control_job_policy(msg, cfg);
+	control_job_policy(msg, cfg, r->fuzz ? AL_JOB_F_FUZZ : 0);
 	vsock_send_control(&r->vs, msg, len);
 	r->ctl.state = CTL_RUNNING;
 	r->t_job = vmm_now_ns();
@@ -327,7 +273,7 @@ static void take_result(struct run *r)
 	struct vmm_result *res = r->res;
 
 	if (r->ctl.exec_error) {
-		finish(r, VMM_EXEC_FAILED, "%s: %s",
+		run_finish(r, VMM_EXEC_FAILED, "%s: %s",
 		       r->cfg->job_name ? r->cfg->job_name : "job",
 		       r->ctl.exec_msg);
 		return;
@@ -337,11 +283,11 @@ static void take_result(struct run *r)
 	res->fault_rip = m->fault_rip;
 	res->syscalls = m->syscalls;
 	res->value = (int)m->value;
-	finish(r, m->kind == AL_EXIT_SIGNAL ? VMM_SIGNALED : VMM_EXITED, NULL);
+	run_finish(r, m->kind == AL_EXIT_SIGNAL ? VMM_SIGNALED : VMM_EXITED, NULL);
 }
 
 /* After any device activity: the guest may have become ready or done. */
-static void advance(struct run *r)
+void run_advance(struct run *r)
 {
 	if (r->done)
 		return;
@@ -350,7 +296,7 @@ static void advance(struct run *r)
 			return; /* the job comes later, from the snapshot */
 		send_job(r);
 		if (!r->done && vsock_process(&r->vs) < 0)
-			finish(r, VMM_ERROR, "%s", r->vs.vdev.err);
+			run_finish(r, VMM_ERROR, "%s", r->vs.vdev.err);
 	}
 	if (!r->done && r->ctl.state == CTL_DONE)
 		take_result(r);
@@ -359,10 +305,10 @@ static void advance(struct run *r)
 static int device_call(struct run *r, int rc, struct virtio_dev *d)
 {
 	if (rc < 0) {
-		finish(r, VMM_ERROR, "%s", d->err);
+		run_finish(r, VMM_ERROR, "%s", d->err);
 		return -1;
 	}
-	advance(r);
+	run_advance(r);
 	return 0;
 }
 
@@ -382,7 +328,7 @@ static void on_mmio(struct run *r)
 			return;
 		}
 	}
-	finish(r, VMM_ERROR, "unexpected MMIO %s at 0x%llx (rip 0x%llx)",
+	run_finish(r, VMM_ERROR, "unexpected MMIO %s at 0x%llx (rip 0x%llx)",
 	       run->mmio.is_write ? "write" : "read", (unsigned long long)a,
 	       (unsigned long long)kvm_vm_rip(&r->vm));
 }
@@ -404,7 +350,7 @@ static bool check_panic(struct run *r)
 	memset(raw, 0, sizeof(raw));
 	gm_read(&r->gm, bi + offsetof(struct al_bootinfo, panic_msg), raw, len);
 	vmm_sanitize(msg, sizeof(msg), raw, len);
-	finish(r, VMM_ERROR, "guest kernel panic: %s", msg);
+	run_finish(r, VMM_ERROR, "guest kernel panic: %s", msg);
 	return true;
 }
 
@@ -421,7 +367,7 @@ static void wait_host(struct run *r)
 		/* Nothing on our side can ever wake it: a guest bug. */
 		char why[160];
 		vsock_describe_wait(&r->vs, why, sizeof(why));
-		finish(r, VMM_ERROR,
+		run_finish(r, VMM_ERROR,
 		       "guest halted with nothing to wait for (rip 0x%llx; "
 		       "%s)",
 		       (unsigned long long)kvm_vm_rip(&r->vm), why);
@@ -438,7 +384,7 @@ static void wait_host(struct run *r)
 	struct timespec ts = {.tv_sec = (time_t)(t / NSEC),
 			      .tv_nsec = (long)(t % NSEC)};
 	if (ppoll(fds, n, &ts, NULL) < 0 && errno != EINTR) {
-		finish(r, VMM_ERROR, "ppoll: %s", strerror(errno));
+		run_finish(r, VMM_ERROR, "ppoll: %s", strerror(errno));
 		return;
 	}
 	vsock_flush(&r->vs);
@@ -448,6 +394,8 @@ static void wait_host(struct run *r)
 static void on_hlt(struct run *r)
 {
 	if (check_panic(r))
+		return;
+	if (r->fuzz && fuzz_on_halt(r))
 		return;
 	/* Ready and now waiting for its job: the pristine point. */
 	if (r->warm && !r->t_ready && r->ctl.state == CTL_READY) {
@@ -480,7 +428,7 @@ static void on_internal_error(struct run *r)
 		snprintf(bytes + 3 * i, sizeof(bytes) - 3 * i, "%02x ", p[i]);
 	if (k)
 		bytes[3 * k - 1] = '\0';
-	finish(r, VMM_ERROR,
+	run_finish(r, VMM_ERROR,
 	       "KVM internal error %s(suberror %u) at rip 0x%llx, "
 	       "instruction bytes: %s",
 	       run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION
@@ -502,20 +450,20 @@ static void handle_exit(struct run *r)
 		on_hlt(r);
 		break;
 	case KVM_EXIT_IO:
-		finish(r, VMM_ERROR,
+		run_finish(r, VMM_ERROR,
 		       "unexpected port I/O %s at port 0x%x (rip 0x%llx)",
 		       run->io.direction == KVM_EXIT_IO_OUT ? "write" : "read",
 		       run->io.port, (unsigned long long)kvm_vm_rip(&r->vm));
 		break;
 	case KVM_EXIT_SHUTDOWN:
-		finish(r, VMM_ERROR, "guest triple fault (rip 0x%llx)",
+		run_finish(r, VMM_ERROR, "guest triple fault (rip 0x%llx)",
 		       (unsigned long long)kvm_vm_rip(&r->vm));
 		break;
 	case KVM_EXIT_INTERNAL_ERROR:
 		on_internal_error(r);
 		break;
 	case KVM_EXIT_FAIL_ENTRY:
-		finish(r, VMM_ERROR,
+		run_finish(r, VMM_ERROR,
 		       "KVM could not enter the guest (hardware reason 0x%llx)",
 		       (unsigned long long)
 			   run->fail_entry.hardware_entry_failure_reason);
@@ -523,7 +471,7 @@ static void handle_exit(struct run *r)
 	case KVM_EXIT_INTR:
 		break;
 	default:
-		finish(r, VMM_ERROR, "unexpected KVM exit %u (rip 0x%llx)",
+		run_finish(r, VMM_ERROR, "unexpected KVM exit %u (rip 0x%llx)",
 		       run->exit_reason,
 		       (unsigned long long)kvm_vm_rip(&r->vm));
 		break;
@@ -539,7 +487,7 @@ static void start_clock(struct run *r)
 	 * the best estimate of when the TSC had that value. */
 	uint64_t t0 = vmm_realtime_ns();
 	if (kvm_vm_read_tsc(&r->vm, &tsc, err) < 0) {
-		finish(r, VMM_ERROR, "%s", err);
+		run_finish(r, VMM_ERROR, "%s", err);
 		return;
 	}
 	uint64_t t1 = vmm_realtime_ns();
@@ -561,7 +509,7 @@ const unsigned long vmm_warm_ioctls[] = {
 const size_t vmm_warm_ioctls_n =
     sizeof(vmm_warm_ioctls) / sizeof(vmm_warm_ioctls[0]);
 
-static void run_vcpu(struct run *r)
+void run_vcpu(struct run *r)
 {
 	struct kvm_run *run = r->vm.run;
 	char err[VMM_HOOK_ERR_MAX];
@@ -571,7 +519,7 @@ static void run_vcpu(struct run *r)
 		err[0] = '\0';
 		r->hooked = true;
 		if (r->vm_cfg->before_first_run(r->vm_cfg->hook_arg, err) != 0)
-			finish(r, VMM_ERROR, "%s", err[0] ? err : "hook failed");
+			run_finish(r, VMM_ERROR, "%s", err[0] ? err : "hook failed");
 	}
 	while (!r->done && !r->pristine) {
 		if (past_deadline(r)) {
@@ -586,7 +534,7 @@ static void run_vcpu(struct run *r)
 					run->immediate_exit = 0;
 				continue;
 			}
-			finish(r, VMM_ERROR, "KVM_RUN: %s", strerror(errno));
+			run_finish(r, VMM_ERROR, "KVM_RUN: %s", strerror(errno));
 			break;
 		}
 		handle_exit(r);
@@ -826,7 +774,7 @@ static void teardown(struct run *r)
 {
 	uint64_t t0 = vmm_now_ns();
 
-	fds_restore(r);
+	run_fds_restore(r);
 	if (r->vs_ready)
 		vsock_destroy(&r->vs);
 	for (unsigned i = 0; i < r->nblk; i++)
@@ -835,15 +783,11 @@ static void teardown(struct run *r)
 	kvm_vm_destroy(&r->vm);
 	gm_destroy(&r->gm);
 	signals_restore(r);
-	r->res->teardown_us = us_since(t0);
+	r->res->teardown_us = run_us_since(t0);
 }
 
-/* The VM: a one-shot run, or a warm VM between jobs. */
-struct vmm {
-	struct run r;
-};
 
-static struct vmm *run_alloc(const struct vmm_config *cfg,
+struct vmm *run_alloc(const struct vmm_config *cfg,
 			     struct vmm_result *res)
 {
 	memset(res, 0, sizeof(*res));
@@ -862,7 +806,7 @@ static struct vmm *run_alloc(const struct vmm_config *cfg,
 	return v;
 }
 
-static void set_deadline(struct run *r, uint64_t t0, uint64_t timeout_ms)
+void run_set_deadline(struct run *r, uint64_t t0, uint64_t timeout_ms)
 {
 	/* A timeout beyond ~290 years is as good as none. */
 	if (timeout_ms > (1ull << 53) / 1000000ull)
@@ -871,23 +815,23 @@ static void set_deadline(struct run *r, uint64_t t0, uint64_t timeout_ms)
 }
 
 /* Creates and boots the VM. 0, or -1 with the outcome final. */
-static int start_vm(struct run *r, uint64_t t0)
+int run_start_vm(struct run *r, uint64_t t0)
 {
 	char err[VMM_ERR_MAX];
 
-	if (signals_arm(r, err) < 0 || timer_arm(r, err) < 0 ||
+	if (signals_arm(r, err) < 0 || run_timer_arm(r, err) < 0 ||
 	    create_vm(r, err) < 0 ||
-	    (r->warm && snapshot_track(&r->vm, &r->gm, err) < 0)) {
-		finish(r, VMM_ERROR, "%s", err);
+	    ((r->warm || r->fuzz) && snapshot_track(&r->vm, &r->gm, err) < 0)) {
+		run_finish(r, VMM_ERROR, "%s", err);
 		return -1;
 	}
-	r->res->create_us = us_since(t0);
+	r->res->create_us = run_us_since(t0);
 	r->t_boot = vmm_now_ns();
 	alarm_run = r->vm.run;
 	if (alarm_fired)
 		r->vm.run->immediate_exit = 1;
 	if (boot_vm(r, err) < 0) {
-		finish(r, VMM_ERROR, "%s", err);
+		run_finish(r, VMM_ERROR, "%s", err);
 		return -1;
 	}
 	return 0;
@@ -896,28 +840,28 @@ static int start_vm(struct run *r, uint64_t t0)
 /* Runs the guest until the job ends; its output goes out. */
 static void run_job(struct run *r)
 {
-	fds_nonblock(r);
+	run_fds_nonblock(r);
 	run_vcpu(r);
 	if (r->ctl.state == CTL_DONE && !r->ctl.exec_error)
 		drain_output(r);
 	if (r->t_job)
-		r->res->run_us = us_since(r->t_job);
+		r->res->run_us = run_us_since(r->t_job);
 	else if (!r->t_ready)
-		r->res->boot_us = us_since(r->t_boot);
-	fds_restore(r);
+		r->res->boot_us = run_us_since(r->t_boot);
+	run_fds_restore(r);
 }
 
 /* 0, or -1 with the outcome final: a bad configuration. */
-static int check_all(struct run *r, const struct vmm_config *cfg, bool job)
+int run_check_all(struct run *r, const struct vmm_config *cfg, bool job)
 {
 	char err[VMM_ERR_MAX];
 	int c = job ? check_job_config(r, cfg, err) : check_vm_config(cfg, err);
 	if (c < 0)
-		finish(r, c == -2 ? VMM_EXEC_FAILED : VMM_ERROR, "%s", err);
+		run_finish(r, c == -2 ? VMM_EXEC_FAILED : VMM_ERROR, "%s", err);
 	return c < 0 ? -1 : 0;
 }
 
-static void release(struct vmm *v)
+void run_release(struct vmm *v)
 {
 	struct run *r = &v->r;
 	alarm_run = NULL;
@@ -935,19 +879,19 @@ int vmm_run(const struct vmm_config *cfg, struct vmm_result *res)
 	if (!v)
 		return 0;
 	struct run *r = &v->r;
-	if (check_all(r, cfg, false) < 0 || check_all(r, cfg, true) < 0) {
+	if (run_check_all(r, cfg, false) < 0 || run_check_all(r, cfg, true) < 0) {
 		free(v);
 		return 0;
 	}
-	set_deadline(r, t0, cfg->timeout_ms);
-	if (start_vm(r, t0) == 0)
+	run_set_deadline(r, t0, cfg->timeout_ms);
+	if (run_start_vm(r, t0) == 0)
 		run_job(r);
-	release(v);
+	run_release(v);
 	return 0;
 }
 
 /* The pristine point: RAM, vCPU and every device as they are now. */
-static int save_pristine(struct run *r, char *err)
+int run_save_pristine(struct run *r, char *err)
 {
 	if (snapshot_take(&r->snap, &r->vm, &r->gm, err) < 0 ||
 	    vsock_save(&r->vs, &r->vs_snap, err) < 0)
@@ -971,30 +915,30 @@ struct vmm *vmm_boot(const struct vmm_config *cfg, struct vmm_result *res)
 	if (!v)
 		return NULL;
 	struct run *r = &v->r;
-	if (check_all(r, cfg, false) < 0) {
+	if (run_check_all(r, cfg, false) < 0) {
 		free(v);
 		return NULL;
 	}
 	r->warm = true;
-	set_deadline(r, t0, cfg->timeout_ms);
-	if (start_vm(r, t0) == 0)
+	run_set_deadline(r, t0, cfg->timeout_ms);
+	if (run_start_vm(r, t0) == 0)
 		run_vcpu(r);
 	if (!r->done && !r->pristine)
-		finish(r, VMM_ERROR, "the guest kernel stopped before it was "
+		run_finish(r, VMM_ERROR, "the guest kernel stopped before it was "
 				     "ready for a job");
-	if (!r->done && save_pristine(r, err) < 0)
-		finish(r, VMM_ERROR, "snapshot: %s", err);
+	if (!r->done && run_save_pristine(r, err) < 0)
+		run_finish(r, VMM_ERROR, "snapshot: %s", err);
 	if (r->done) {
-		release(v);
+		run_release(v);
 		return NULL;
 	}
-	res->boot_us = us_since(r->t_boot);
-	timer_disarm(r);
+	res->boot_us = run_us_since(r->t_boot);
+	run_timer_disarm(r);
 	return v;
 }
 
 /* Back to the pristine point, or the VM is marked broken. */
-static void revert(struct run *r)
+void run_revert(struct run *r)
 {
 	char err[VMM_ERR_MAX];
 
@@ -1026,17 +970,15 @@ int vmm_job(struct vmm *v, const struct vmm_config *cfg,
 	r->done = false;
 	r->t_ready = r->t_job = 0;
 	if (r->broken || !r->pristine) {
-		finish(r, VMM_ERROR, "this VM could not be reverted after an "
+		run_finish(r, VMM_ERROR, "this VM could not be reverted after an "
 				     "earlier job: destroy it");
 		return -1;
 	}
-	if (check_all(r, cfg, true) < 0)
+	if (run_check_all(r, cfg, true) < 0)
 		return 0;
-	set_deadline(r, t0, cfg->timeout_ms);
-	alarm_fired = 0;
-	r->vm.run->immediate_exit = 0;
-	if (timer_arm(r, err) < 0 || boot_reseed(&r->gm, err) < 0) {
-		finish(r, VMM_ERROR, "%s", err);
+	run_set_deadline(r, t0, cfg->timeout_ms);
+	if (run_rearm(r, err) < 0 || boot_reseed(&r->gm, err) < 0) {
+		run_finish(r, VMM_ERROR, "%s", err);
 		return 0;
 	}
 	struct vsock_fds vf = streams_of(r);
@@ -1047,8 +989,8 @@ int vmm_job(struct vmm *v, const struct vmm_config *cfg,
 	if (!r->done)
 		device_call(r, vsock_process(&r->vs), &r->vs.vdev);
 	run_job(r);
-	timer_disarm(r);
-	revert(r);
+	run_timer_disarm(r);
+	run_revert(r);
 	return r->broken ? -1 : 0;
 }
 
@@ -1059,5 +1001,5 @@ void vmm_destroy(struct vmm *v)
 	if (!v)
 		return;
 	v->r.res = &scratch;
-	release(v);
+	run_release(v);
 }

@@ -123,6 +123,7 @@ struct vmm_revert_stats {
 	uint64_t pages; /* pages copied back (dirtied by the job or the VMM) */
 	bool full;      /* most of RAM was dirty: everything copied back */
 	uint64_t us;
+	uint64_t vcpu_us; /* of which putting the vCPU state back */
 };
 
 #define VMM_REVERT_ERR_MAX 256
@@ -141,6 +142,7 @@ struct vmm_result {
 	struct vmm_stream_stats in, out, err;
 	/* phase timings in microseconds */
 	uint64_t create_us, boot_us, load_us, run_us, teardown_us;
+	uint64_t cov_us; /* fuzzing: copying the coverage map out */
 	/* A warm VM's job (vmm_job): how it went back to the snapshot. */
 	struct vmm_revert_stats revert;
 	char revert_error[VMM_REVERT_ERR_MAX]; /* empty unless it failed */
@@ -176,6 +178,29 @@ struct vmm *vmm_boot(const struct vmm_config *cfg, struct vmm_result *result);
  */
 int vmm_job(struct vmm *vm, const struct vmm_config *cfg,
 	    struct vmm_result *result);
+
+/*
+ * Fuzzing mode: one job, many inputs (include/airlock/fuzz.h). vmm_fuzz_start
+ * boots a VM and runs the job, in fuzzing mode, to its snapshot point (its
+ * first read of the input, or AL_FUZZ_CALL_POINT) within cfg->timeout_ms,
+ * and snapshots it there. NULL with result saying why when the job ends or
+ * fails before that point.
+ */
+struct vmm *vmm_fuzz_start(const struct vmm_config *cfg,
+			   struct vmm_result *result);
+
+/* Bytes of the coverage map the job registered by its point; 0 if none. */
+uint64_t vmm_fuzz_map_len(const struct vmm *vm);
+
+/*
+ * Runs one input (at most AL_FUZZ_INPUT_MAX bytes) from the snapshot point
+ * for at most timeout_ms, copies the job's coverage map into cov (up to
+ * cov_max bytes), then reverts the VM to the point. result as for vmm_job;
+ * -1 when the VM could not be reverted (destroy it).
+ */
+int vmm_fuzz_input(struct vmm *vm, const void *data, size_t len,
+		   uint64_t timeout_ms, uint8_t *cov, size_t cov_max,
+		   struct vmm_result *result);
 
 void vmm_destroy(struct vmm *vm);
 

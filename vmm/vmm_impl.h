@@ -351,9 +351,10 @@ int control_build_job(char *const *argv, char *const *envp,
 		      const struct vmm_job_image *img, uint32_t hdr_len,
 		      uint64_t stack_bytes, const struct al_job_drive *drives,
 		      uint32_t ndrives, uint8_t **msg, size_t *len, char *err);
-/* Adds the guest's part of the policy (refused syscalls) to a JOB message
- * control_build_job made. */
-void control_job_policy(uint8_t *msg, const struct vmm_config *cfg);
+/* Adds the guest's part of the policy (refused syscalls) and the job's
+ * AL_JOB_F_* flags to a JOB message control_build_job made. */
+void control_job_policy(uint8_t *msg, const struct vmm_config *cfg,
+			uint32_t flags);
 
 /* ---- vsock.c ---- */
 

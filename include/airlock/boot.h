@@ -29,6 +29,8 @@
 
 #include <stdint.h>
 
+#include "airlock/fuzz.h"
+
 #define AL_PAGE_SIZE 4096ull
 #define AL_PAGE_SHIFT 12
 
@@ -124,6 +126,8 @@ struct al_bootinfo {
 	uint32_t panic_flag;
 	uint32_t panic_len;
 	char panic_msg[AL_PANIC_MSG_MAX];
+	/* Fuzzing mode only: the current input, both ways. */
+	struct al_fuzz_state fuzz;
 };
 
 #define AL_KHDR_MAGIC 0x5244484bu /* "KHDR" */

@@ -100,6 +100,10 @@ enum al_syscall_action {
 #define AL_MOUNT_MAX 256u /* bytes, with the NUL */
 #define AL_DRIVE_F_WRITABLE 1u
 
+/* Fuzzing mode (include/airlock/fuzz.h): the job's input and end go
+ * through the boot block's struct al_fuzz_state. */
+#define AL_JOB_F_FUZZ 1u
+
 struct al_job_drive {
 	uint32_t mmio_index;
 	uint32_t flags; /* AL_DRIVE_F_* */
@@ -125,6 +129,8 @@ struct al_job {
 	/* The policy's guest.syscalls, as a bitmap of refused numbers. */
 	uint32_t syscall_action; /* enum al_syscall_action */
 	uint32_t ndrives;        /* entries of drives[] in use */
+	uint32_t flags;          /* AL_JOB_F_* */
+	uint32_t reserved;
 	uint64_t syscall_refused[AL_SYSCALL_NR_MAX / 64];
 	struct al_job_drive drives[AL_DRIVES_MAX];
 	/* followed by strings_len bytes of strings */

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -273,4 +274,26 @@ Test(run, syscall_storm_does_not_panic_the_guest_kernel)
 				 seeds[i]);
 		outcome_free(&o);
 	}
+}
+
+/* Output to a file the caller shares goes after what the caller wrote, and
+ * what the caller writes next goes after the job's. */
+Test(run, output_to_a_shared_file_keeps_its_offset)
+{
+	require_kvm();
+	char path[] = "/tmp/airlock-offset-XXXXXX", cmd[1024], got[128] = "";
+	int fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	snprintf(cmd, sizeof(cmd),
+		 "{ echo before; %s run -- %s; echo after; } > %s",
+		 getenv("AIRLOCK"), fixture("hello", "musl"), path);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+	FILE *f = fopen(path, "r");
+	cr_assert_not_null(f);
+	size_t n = fread(got, 1, sizeof(got) - 1, f);
+	got[n] = '\0';
+	fclose(f);
+	unlink(path);
+	cr_expect_str_eq(got, "before\nhello, world\nafter\n");
 }
