@@ -284,6 +284,7 @@ struct gk_proc {
 	uint64_t stack_bytes; /* from the job message */
 	uint64_t fs_base, gs_base;
 	uint64_t sigmask;
+	uint64_t sigpending; /* raised while blocked */
 	uint32_t umask;
 	struct gk_inode *cwd;
 	struct gk_file *files[GK_NFDS];

@@ -64,8 +64,10 @@ long proc_raise(int sig)
 		return -EINVAL;
 	if (sig == GK_SIGKILL)
 		proc_kill(sig, 0, 0);
-	if (gk_proc.sigmask & (1ull << (sig - 1)))
-		return 0; /* stays pending forever */
+	if (gk_proc.sigmask & (1ull << (sig - 1))) {
+		gk_proc.sigpending |= 1ull << (sig - 1);
+		return 0; /* delivered when unblocked */
+	}
 	uint64_t h = actions[sig - 1].handler;
 	if (h == SIG_DFL && !default_ignores(sig))
 		proc_kill(sig, 0, 0);
@@ -120,6 +122,13 @@ GK_SYSCALL(sys_rt_sigprocmask)
 		return -EINVAL;
 	}
 	gk_proc.sigmask &= ~UNBLOCKABLE;
+	/* musl's raise() blocks every signal around its tkill: an abort()
+	 * lands here, as Linux would deliver it on the way out. */
+	uint64_t now = gk_proc.sigpending & ~gk_proc.sigmask;
+	gk_proc.sigpending &= ~now;
+	for (int sig = 1; now; sig++, now >>= 1)
+		if (now & 1)
+			proc_raise(sig);
 	return 0;
 }
 

@@ -12,6 +12,9 @@ static void usage(FILE *f)
 	      "       airlock submit --socket PATH [--memory MIB] [--timeout SEC]\n"
 	      "                      [--env K=V]... [--result FILE] [--verbose]\n"
 	      "                      [--] PROGRAM [ARG...]\n"
+	      "       airlock fuzz [--policy FILE] [--memory MIB] [--timeout SEC]\n"
+	      "                    [--replay DIR] [--stats FILE] [--verbose]\n"
+	      "                    [--] PROGRAM [ARG...]   (under afl-fuzz)\n"
 	      "       airlock policy check FILE | airlock policy show [FILE]\n"
 	      "       airlock help\n"
 	      "Runs PROGRAM, a static x86-64 Linux executable, in a fresh KVM "
@@ -35,6 +38,8 @@ int main(int argc, char **argv)
 		return cmd_serve(argc - 1, argv + 1);
 	if (strcmp(cmd, "submit") == 0)
 		return cmd_submit(argc - 1, argv + 1);
+	if (strcmp(cmd, "fuzz") == 0)
+		return cmd_fuzz(argc - 1, argv + 1);
 	if (strcmp(cmd, "policy") == 0)
 		return cmd_policy(argc - 1, argv + 1);
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 ||

@@ -38,6 +38,7 @@ int cmd_run(int argc, char **argv);
 int cmd_policy(int argc, char **argv); /* runner/policy_cmd.c */
 int cmd_serve(int argc, char **argv);  /* runner/serve.c */
 int cmd_submit(int argc, char **argv); /* runner/submit.c */
+int cmd_fuzz(int argc, char **argv);   /* runner/fuzz.c */
 
 /* What a run came to, as the command reports it. */
 struct run_report {

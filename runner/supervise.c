@@ -208,11 +208,13 @@ static void decode_revert(const void *raw, struct vmm_result *res)
 	unsigned char full;
 	FIELD(raw, revert.pages, res->revert.pages);
 	FIELD(raw, revert.us, res->revert.us);
+	FIELD(raw, revert.vcpu_us, res->revert.vcpu_us);
 	memcpy(&full, (const char *)raw + offsetof(struct vmm_result, revert) +
 			  offsetof(struct vmm_revert_stats, full),
 	       1);
 	res->revert.full = full != 0;
 	res->revert.us = clamp_us(res->revert.us);
+	res->revert.vcpu_us = clamp_us(res->revert.vcpu_us);
 	if (res->revert.pages > (1ull << 40))
 		res->revert.pages = 1ull << 40;
 	FIELD(raw, revert_error, res->revert_error);
@@ -249,6 +251,8 @@ void supervise_decode(const void *raw, size_t len, struct vmm_result *res)
 	FIELD(raw, load_us, res->load_us);
 	FIELD(raw, run_us, res->run_us);
 	FIELD(raw, teardown_us, res->teardown_us);
+	FIELD(raw, cov_us, res->cov_us);
+	res->cov_us = clamp_us(res->cov_us);
 	res->create_us = clamp_us(res->create_us);
 	res->boot_us = clamp_us(res->boot_us);
 	res->load_us = clamp_us(res->load_us);

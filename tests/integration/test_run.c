@@ -139,7 +139,7 @@ Test(run, faults_end_the_job_as_linux_signals_would)
 		{"segv", 11},  {"segv-wild", 11}, {"segv-kernel", 11},
 		{"exec-data", 11}, {"hlt", 11},   {"in", 11},
 		{"out", 11},   {"ill", 4},        {"fpe", 8},
-		{"stack", 11},
+		{"stack", 11}, {"abort", 6}, {"abort", 6},
 	};
 	for (size_t c = 0; c < sizeof(cases) / sizeof(*cases); c++) {
 		struct outcome o;

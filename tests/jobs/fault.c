@@ -1,5 +1,6 @@
 /* Dies of the fault named by argv[1], the way a buggy program would. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void misaligned_with_ac(void)
@@ -29,6 +30,8 @@ int main(int argc, char **argv)
 		__asm__ volatile("outb %%al, $0x80" ::"a"(0));
 	else if (!strcmp(kind, "in"))
 		__asm__ volatile("inb $0x60, %%al" ::: "eax");
+	else if (!strcmp(kind, "abort"))
+		abort();
 	else if (!strcmp(kind, "ill"))
 		__asm__ volatile("ud2");
 	else if (!strcmp(kind, "fpe"))

@@ -1,0 +1,686 @@
+/*
+ * `airlock fuzz`: a fuzz target in a micro-VM, reset by snapshot after every
+ * input. Started by afl-fuzz it is AFL++'s forkserver: it says hello on
+ * descriptor 199, then for each run request on 198 takes the test case
+ * (AFL's shared memory, the @@ file, or standard input), runs it in the
+ * jailed child, copies the coverage into AFL's map and answers with a
+ * "pid" and a wait status. With --replay DIR it runs saved inputs and
+ * prints a verdict for each.
+ *
+ * The pid AFL is given belongs to a stand-in process: when AFL's own
+ * timeout fires it kills that, and we end the input (SIGALRM to the VMM,
+ * which resets the VM) instead of losing the warm VM.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/shm.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "runner/fuzz.h"
+#include "runner/host.h"
+#include "runner/runner.h"
+#include "runner/supervise.h"
+#include "runner/worker.h"
+
+/* AFL++'s forkserver (include/config.h and types.h of AFL++ 4.x). */
+#define AFL_CTL_FD 198
+#define AFL_ST_FD 199
+#define FS_OPT_ENABLED 0x80000001u
+#define FS_OPT_MAPSIZE 0x40000000u
+#define FS_OPT_SHDMEM_FUZZ 0x01000000u
+#define FS_OPT_SET_MAPSIZE(x) (((x) - 1) << 1)
+/* afl-fuzz looks for these in the target binary (here: airlock). */
+const char afl_signatures[] = "##SIG_AFL_SHMEM_FUZZ## __AFL_SHM_ID";
+
+#define DEFAULT_INPUT_MS 1000u
+#define STATS_EVERY 1000u
+
+struct fuzz_opts {
+	const char *policy_path, *memory, *timeout, *replay, *stats;
+	bool verbose;
+	char **argv;
+};
+
+struct timing {
+	uint64_t *v;
+	size_t n, cap;
+};
+
+struct fuzzer {
+	struct jail j;
+	int ctl;
+	uint8_t *shm;
+	uint64_t map_len, input_ms, inputs;
+	const char *input_path; /* host file of AFL's @@, or NULL */
+	const char *prog;
+	const char *stats_path;
+	pid_t standin;
+	int standin_fd; /* pidfd, -1 outside AFL */
+	struct timing run, revert, vcpu, cov;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: airlock fuzz [--policy FILE] [--memory MIB] "
+		   "[--timeout SEC] [--replay DIR]\n"
+		   "                    [--stats FILE] [--verbose] [--] "
+		   "PROGRAM [ARG...]\n");
+}
+
+static int parse_opts(int argc, char **argv, struct fuzz_opts *o)
+{
+	static const struct option longopts[] = {
+	    {"policy", required_argument, NULL, 'p'},
+	    {"memory", required_argument, NULL, 'm'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"replay", required_argument, NULL, 'r'},
+	    {"stats", required_argument, NULL, 's'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	*o = (struct fuzz_opts){0};
+	optind = 1;
+	opterr = 0;
+	int c;
+	while ((c = getopt_long(argc, argv, "+p:m:t:r:s:vh", longopts,
+				NULL)) != -1) {
+		switch (c) {
+		case 'p': o->policy_path = optarg; break;
+		case 'm': o->memory = optarg; break;
+		case 't': o->timeout = optarg; break;
+		case 'r': o->replay = optarg; break;
+		case 's': o->stats = optarg; break;
+		case 'v': o->verbose = true; break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			fprintf(stderr, "airlock: fuzz: unknown or incomplete "
+					"option '%s'\n",
+				argv[optind - 1]);
+			usage(stderr);
+			return EXIT_AIRLOCK_ERROR;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "airlock: fuzz: no PROGRAM given\n");
+		return EXIT_AIRLOCK_ERROR;
+	}
+	o->argv = argv + optind;
+	return 0;
+}
+
+/* The policy and the per-input limit: --timeout, at most the policy's. */
+static int fuzz_policy(const struct fuzz_opts *o, struct policy *p,
+		       uint64_t *input_ms, char *err, size_t errlen)
+{
+	uint64_t v;
+	if (!o->policy_path)
+		policy_default(p);
+	else if (policy_load(o->policy_path, p, err, errlen) < 0)
+		return -1;
+	if (p->ndrives || p->nvsock_connect) {
+		snprintf(err, errlen, "%s: drives and vsock.connect are not "
+				      "offered in fuzzing mode",
+			 o->policy_path);
+		return -1;
+	}
+	if (o->memory && !parse_uint(o->memory, &v)) {
+		snprintf(err, errlen, "--memory: expected MiB, got '%s'",
+			 o->memory);
+		return -1;
+	}
+	if (o->memory &&
+	    (o->policy_path ? policy_tighten_memory(p, v, err, errlen)
+			    : policy_set_limit(p, POLICY_LIMIT_MEMORY_MIB, v,
+					       err, errlen)) < 0)
+		return -1;
+	*input_ms = DEFAULT_INPUT_MS;
+	if (o->timeout && !parse_seconds_ms(o->timeout, input_ms)) {
+		snprintf(err, errlen,
+			 "--timeout: expected seconds greater than 0, got '%s'",
+			 o->timeout);
+		return -1;
+	}
+	if (*input_ms > p->limits.timeout_ms)
+		*input_ms = p->limits.timeout_ms;
+	return 0;
+}
+
+/* `@@`, or AFL's own name for it, becomes the guest's input file. */
+static const char *input_argument(char **argv)
+{
+	const char *host = NULL;
+	for (size_t i = 1; argv[i]; i++) {
+		const char *base = strrchr(argv[i], '/');
+		base = base ? base + 1 : argv[i];
+		if (strcmp(argv[i], "@@") != 0 &&
+		    strncmp(base, ".cur_input", 10) != 0)
+			continue;
+		if (strcmp(argv[i], "@@") != 0)
+			host = argv[i];
+		argv[i] = (char *)AL_FUZZ_INPUT_PATH;
+	}
+	return host;
+}
+
+/* ---- the child ---- */
+
+static int spawn_child(struct fuzzer *f, const struct vmm_config *cfg,
+		       const struct jail_config *limits, int shm_fd,
+		       int null_fd, char *err, size_t errlen)
+{
+	int sp[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+		snprintf(err, errlen, "fuzz: socketpair: %s", strerror(errno));
+		return -1;
+	}
+	int keep[FUZZ_NFDS] = {sp[1], cfg->kvm_fd, STDERR_FILENO,
+			       cfg->job_fd, shm_fd, null_fd};
+	struct jail_config jc = *limits;
+	jc.keep_fds = keep;
+	jc.nkeep = FUZZ_NFDS;
+	enum jail_side side = jail_spawn(&jc, &f->j, err, errlen);
+	if (side == JAIL_CHILD || side == JAIL_CHILD_FAILED)
+		fuzz_child(cfg, side, err);
+	close(sp[1]);
+	f->ctl = sp[0];
+	return side == JAIL_ERROR ? -1 : 0;
+}
+
+/* One reply within ms, or the child is gone: res says so. */
+static int take_reply(struct fuzzer *f, uint64_t ms, struct vmm_result *res)
+{
+	struct pollfd p[2] = {{.fd = f->ctl, .events = POLLIN},
+			      {.fd = f->standin_fd, .events = POLLIN}};
+	uint64_t end = worker_now_ms() + ms;
+	for (;;) {
+		uint64_t now = worker_now_ms();
+		int n = poll(p, f->standin_fd >= 0 ? 2 : 1,
+			     now >= end ? 0 : (int)(end - now));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n > 0 && (p[1].revents & POLLIN)) {
+			/* AFL's timeout: the VMM ends the input itself. */
+			kill(f->j.pid, SIGALRM);
+			p[1].fd = -1;
+		}
+		if (n > 0 && (p[0].revents & (POLLIN | POLLHUP)))
+			break;
+		if (n == 0 && worker_now_ms() >= end) {
+			memset(res, 0, sizeof(*res));
+			res->outcome = VMM_ERROR;
+			snprintf(res->message, sizeof(res->message),
+				 "fuzz: the VMM did not answer in time");
+			return -1;
+		}
+	}
+	struct fuzz_reply r;
+	ssize_t got = recv(f->ctl, &r, sizeof(r), 0);
+	if (got != (ssize_t)sizeof(r)) {
+		memset(res, 0, sizeof(*res));
+		res->outcome = VMM_ERROR;
+		snprintf(res->message, sizeof(res->message),
+			 "fuzz: the VMM ended or sent a malformed report");
+		return -1;
+	}
+	supervise_decode(&r.res, sizeof(r.res), res);
+	f->map_len = r.map_len < AL_COV_MAP_MAX ? r.map_len : AL_COV_MAP_MAX;
+	return 0;
+}
+
+static void timing_add(struct timing *t, uint64_t us)
+{
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? 2 * t->cap : 1024;
+		uint64_t *v = realloc(t->v, cap * sizeof(*v));
+		if (!v)
+			return;
+		t->v = v;
+		t->cap = cap;
+	}
+	t->v[t->n++] = us;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static uint64_t median(struct timing *t)
+{
+	if (!t->n)
+		return 0;
+	qsort(t->v, t->n, sizeof(*t->v), cmp_u64);
+	return t->v[t->n / 2];
+}
+
+static void write_stats(struct fuzzer *f)
+{
+	FILE *out = f->stats_path ? fopen(f->stats_path, "w") : stderr;
+	if (!out)
+		return;
+	fprintf(out,
+		"airlock: fuzz stats: %llu inputs; medians: run %llu us, "
+		"revert %llu us (vCPU %llu us), coverage copy %llu us; "
+		"map %llu bytes\n",
+		(unsigned long long)f->inputs,
+		(unsigned long long)median(&f->run),
+		(unsigned long long)median(&f->revert),
+		(unsigned long long)median(&f->vcpu),
+		(unsigned long long)median(&f->cov),
+		(unsigned long long)f->map_len);
+	if (out != stderr)
+		fclose(out);
+}
+
+/* Runs the input already at FUZZ_SHM_INPUT. -1: the VM is lost. */
+static int run_input(struct fuzzer *f, uint64_t len, struct vmm_result *res)
+{
+	struct fuzz_request q = {.len = len, .timeout_ms = f->input_ms};
+	if (send(f->ctl, &q, sizeof(q), MSG_NOSIGNAL) != (ssize_t)sizeof(q)) {
+		memset(res, 0, sizeof(*res));
+		res->outcome = VMM_ERROR;
+		snprintf(res->message, sizeof(res->message),
+			 "fuzz: the VMM is gone");
+		return -1;
+	}
+	if (take_reply(f, f->input_ms + WORKER_GRACE_MS, res) < 0)
+		return -1;
+	f->inputs++;
+	timing_add(&f->run, res->run_us);
+	timing_add(&f->revert, res->revert.us);
+	timing_add(&f->vcpu, res->revert.vcpu_us);
+	timing_add(&f->cov, res->cov_us);
+	if (f->stats_path && f->inputs % STATS_EVERY == 0)
+		write_stats(f);
+	return res->revert_error[0] ? -1 : 0;
+}
+
+/* ---- input ---- */
+
+/* Up to AL_FUZZ_INPUT_MAX bytes of fd from offset 0 into the shared
+ * memory; their count, or -1. */
+static ssize_t load_fd(struct fuzzer *f, int fd)
+{
+	size_t have = 0;
+	while (have < AL_FUZZ_INPUT_MAX) {
+		ssize_t n = pread(fd, f->shm + FUZZ_SHM_INPUT + have,
+				  AL_FUZZ_INPUT_MAX - have, (off_t)have);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		have += (size_t)n;
+	}
+	return (ssize_t)have;
+}
+
+static ssize_t load_path(struct fuzzer *f, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = load_fd(f, fd);
+	close(fd);
+	return n;
+}
+
+/* ---- replay ---- */
+
+static void print_verdict(const char *name, const struct vmm_result *r)
+{
+	const char *sig = signal_name(r->value);
+	switch (r->outcome) {
+	case VMM_EXITED:
+		printf("%s: exit %d\n", name, r->value);
+		break;
+	case VMM_SIGNALED:
+		printf("%s: signal %d (%s)\n", name, r->value,
+		       sig ? sig : "unnamed");
+		break;
+	case VMM_TIMED_OUT:
+		printf("%s: timeout\n", name);
+		break;
+	default:
+		printf("%s: error: %s\n", name, r->message);
+		break;
+	}
+	fflush(stdout);
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int replay(struct fuzzer *f, const char *dir)
+{
+	struct dirent **list;
+	int n = scandir(dir, &list, NULL, by_name);
+	if (n < 0) {
+		fprintf(stderr, "airlock: fuzz: --replay %s: %s\n", dir,
+			strerror(errno));
+		return EXIT_AIRLOCK_ERROR;
+	}
+	int rc = 0;
+	for (int i = 0; i < n; i++) {
+		char path[4096];
+		struct stat st;
+		snprintf(path, sizeof(path), "%s/%s", dir, list[i]->d_name);
+		if (rc || stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		struct vmm_result res;
+		ssize_t len = load_path(f, path);
+		if (len < 0) {
+			fprintf(stderr, "airlock: fuzz: %s: %s\n", path,
+				strerror(errno));
+			rc = EXIT_AIRLOCK_ERROR;
+			continue;
+		}
+		if (run_input(f, (uint64_t)len, &res) < 0) {
+			fprintf(stderr, "airlock: fuzz: %s\n",
+				res.revert_error[0] ? res.revert_error
+						    : res.message);
+			rc = EXIT_AIRLOCK_ERROR;
+		}
+		print_verdict(list[i]->d_name, &res);
+	}
+	for (int i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+	return rc;
+}
+
+/* ---- AFL++ ---- */
+
+static bool under_afl(void)
+{
+	return fcntl(AFL_CTL_FD, F_GETFD) >= 0 && fcntl(AFL_ST_FD, F_GETFD) >= 0;
+}
+
+static void *afl_shm(const char *var)
+{
+	const char *id = getenv(var);
+	if (!id)
+		return NULL;
+	void *p = shmat(atoi(id), NULL, 0);
+	return p == (void *)-1 ? NULL : p;
+}
+
+/* The pid AFL may kill on its timeout. */
+static int standin_start(struct fuzzer *f)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (;;)
+			pause();
+	}
+	f->standin = pid;
+	f->standin_fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	return f->standin_fd < 0 ? -1 : 0;
+}
+
+/* After AFL killed the stand-in: reap it and make another. */
+static int standin_renew(struct fuzzer *f)
+{
+	if (waitpid(f->standin, NULL, WNOHANG) != f->standin)
+		return 0;
+	close(f->standin_fd);
+	return standin_start(f);
+}
+
+static bool put32(uint32_t v)
+{
+	return write(AFL_ST_FD, &v, 4) == 4;
+}
+
+static bool get32(uint32_t *v)
+{
+	return read(AFL_CTL_FD, v, 4) == 4;
+}
+
+/* The wait status AFL reads: a guest kernel panic counts as a crash. */
+static uint32_t afl_status(const struct vmm_result *r)
+{
+	switch (r->outcome) {
+	case VMM_EXITED:
+		return (uint32_t)(r->value & 0xff) << 8;
+	case VMM_SIGNALED:
+		return (uint32_t)r->value & 0x7f;
+	case VMM_TIMED_OUT:
+		return SIGKILL;
+	default:
+		return SIGABRT;
+	}
+}
+
+static ssize_t afl_input(struct fuzzer *f, const uint8_t *tc)
+{
+	if (tc) {
+		uint32_t len;
+		memcpy(&len, tc, 4);
+		if (len > AL_FUZZ_INPUT_MAX)
+			len = AL_FUZZ_INPUT_MAX;
+		memcpy(f->shm + FUZZ_SHM_INPUT, tc + 4, len);
+		return len;
+	}
+	return f->input_path ? load_path(f, f->input_path)
+			     : load_fd(f, STDIN_FILENO);
+}
+
+static int afl_handshake(struct fuzzer *f, const uint8_t *tc)
+{
+	uint32_t hello = FS_OPT_ENABLED;
+	if (f->map_len > 1)
+		hello |= FS_OPT_MAPSIZE | FS_OPT_SET_MAPSIZE((uint32_t)f->map_len);
+	if (tc)
+		hello |= FS_OPT_SHDMEM_FUZZ;
+	uint32_t ack;
+	if (!put32(hello) || (tc && !get32(&ack)))
+		return -1;
+	return 0;
+}
+
+static int afl_loop(struct fuzzer *f)
+{
+	uint8_t *map = afl_shm("__AFL_SHM_ID");
+	const uint8_t *tc = afl_shm("__AFL_SHM_FUZZ_ID");
+	if (!f->map_len)
+		fprintf(stderr, "airlock: fuzz: %s registered no coverage map: "
+				"build it with -fsanitize-coverage=trace-pc-guard "
+				"and link libairlock-cov.a\n",
+			f->prog);
+	if (standin_start(f) < 0 || afl_handshake(f, tc) < 0) {
+		fprintf(stderr, "airlock: fuzz: forkserver hand-shake with "
+				"afl-fuzz failed: %s\n",
+			strerror(errno));
+		return EXIT_AIRLOCK_ERROR;
+	}
+	uint32_t req;
+	while (get32(&req)) {
+		struct vmm_result res;
+		ssize_t len = afl_input(f, tc);
+		if (len < 0 || standin_renew(f) < 0 || !put32((uint32_t)f->standin))
+			return EXIT_AIRLOCK_ERROR;
+		int rc = run_input(f, (uint64_t)len, &res);
+		if (map && f->map_len)
+			memcpy(map, f->shm + FUZZ_SHM_MAP, f->map_len);
+		if (!put32(afl_status(&res)) || rc < 0) {
+			if (rc < 0)
+				fprintf(stderr, "airlock: fuzz: %s\n",
+					res.revert_error[0] ? res.revert_error
+							    : res.message);
+			return EXIT_AIRLOCK_ERROR;
+		}
+	}
+	return 0;
+}
+
+/* ---- the command ---- */
+
+static int open_shm(uint8_t **shm)
+{
+	int fd = memfd_create("airlock-fuzz", MFD_CLOEXEC);
+	if (fd < 0 || ftruncate(fd, FUZZ_SHM_SIZE) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	*shm = mmap(NULL, FUZZ_SHM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    fd, 0);
+	if (*shm == MAP_FAILED) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Boots the child and waits for the job to reach its point. */
+static int start(struct fuzzer *f, const struct policy *p,
+		 struct vmm_config *cfg, struct run_report *rep)
+{
+	char err[512];
+	int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	int shm_fd = open_shm(&f->shm);
+	if (null_fd < 0 || shm_fd < 0) {
+		report_set(rep, EXIT_AIRLOCK_ERROR, "error",
+			   "fuzz: /dev/null or the input memory: %s",
+			   strerror(errno));
+		goto out;
+	}
+	struct jail_config limits = jail_limits_of(p, cfg->verbose);
+	if (spawn_child(f, cfg, &limits, shm_fd, null_fd, err, sizeof(err)) <
+	    0) {
+		report_set(rep, EXIT_AIRLOCK_ERROR, "error", "%s", err);
+		goto out;
+	}
+	static struct vmm_result res;
+	if (take_reply(f, cfg->timeout_ms + WORKER_GRACE_MS, &res) < 0 ||
+	    res.outcome != VMM_EXITED || res.value != 0 ||
+	    res.message[0]) {
+		report_vm(rep, &res, f->prog);
+		if (res.outcome == VMM_EXITED || res.outcome == VMM_SIGNALED)
+			report_set(rep, EXIT_AIRLOCK_ERROR, "error",
+				   "%s ended before its snapshot point (%s): "
+				   "a fuzz target reads standard input or "
+				   "the @@ file, or calls airlock_fuzz_point()",
+				   f->prog, res.outcome == VMM_EXITED
+						? "it exited"
+						: "killed by a signal");
+		else if (!rep->reason[0])
+			report_set(rep, EXIT_AIRLOCK_ERROR, "error", "%s",
+				   res.message);
+		goto out;
+	}
+	rep->exit_status = 0;
+out:
+	if (null_fd >= 0)
+		close(null_fd);
+	if (shm_fd >= 0)
+		close(shm_fd);
+	return rep->exit_status == 0 ? 0 : -1;
+}
+
+static void stop(struct fuzzer *f)
+{
+	if (f->ctl >= 0)
+		close(f->ctl);
+	if (f->j.pid > 0) {
+		int ws;
+		kill(f->j.pid, SIGKILL);
+		supervise_reap(f->j.pid, &ws);
+	}
+	jail_cleanup(&f->j);
+	if (f->standin > 0) {
+		kill(f->standin, SIGKILL);
+		waitpid(f->standin, NULL, 0);
+		close(f->standin_fd);
+	}
+	if (f->shm && f->shm != MAP_FAILED)
+		munmap(f->shm, FUZZ_SHM_SIZE);
+	free(f->run.v);
+	free(f->revert.v);
+	free(f->vcpu.v);
+	free(f->cov.v);
+}
+
+static int fuzz_job(const struct fuzz_opts *o, const struct policy *p,
+		    struct fuzzer *f, struct run_report *rep)
+{
+	struct host_side h = HOST_SIDE_INIT;
+	int job_fd = job_open(o->argv[0], rep);
+	int rc = EXIT_AIRLOCK_ERROR;
+	if (job_fd < 0 ||
+	    job_check(job_fd, o->argv[0], p->vm.memory_mib << 20, rep) < 0 ||
+	    build_env(p, &h, rep) < 0 || (h.kvm = open_kvm(rep)) < 0)
+		goto out;
+	h.kernel_len = (size_t)(airlock_kernel_end - airlock_kernel_start);
+	struct vmm_config cfg = vm_config_of(p, &h);
+	cfg.job_fd = job_fd;
+	cfg.job_name = o->argv[0];
+	cfg.argv = o->argv;
+	cfg.verbose = o->verbose;
+	if (start(f, p, &cfg, rep) == 0)
+		rc = o->replay ? replay(f, o->replay) : afl_loop(f);
+out:
+	if (job_fd >= 0)
+		close(job_fd);
+	host_release(&h);
+	return rc;
+}
+
+int cmd_fuzz(int argc, char **argv)
+{
+	struct fuzz_opts o;
+	int rc = parse_opts(argc, argv, &o);
+	if (rc)
+		return rc;
+	signal(SIGPIPE, SIG_IGN);
+	struct run_report rep = {.exit_status = EXIT_AIRLOCK_ERROR,
+				 .status = "error"};
+	struct fuzzer f = {.ctl = -1, .standin_fd = -1, .prog = o.argv[0],
+			   .stats_path = o.stats};
+	f.j.pid = -1;
+	f.j.cgroup_fd = f.j.go_fd = -1;
+	struct policy pol;
+	f.input_path = input_argument(o.argv);
+	if (!o.replay && !under_afl()) {
+		fprintf(stderr, "airlock: fuzz: not started by afl-fuzz (no "
+				"forkserver descriptors %d and %d): run it "
+				"under afl-fuzz, or give --replay DIR\n",
+			AFL_CTL_FD, AFL_ST_FD);
+		return EXIT_AIRLOCK_ERROR;
+	}
+	if (fuzz_policy(&o, &pol, &f.input_ms, rep.reason,
+			sizeof(rep.reason)) == 0)
+		rc = fuzz_job(&o, &pol, &f, &rep);
+	policy_free(&pol);
+	if (rep.exit_status != 0 && rep.reason[0])
+		fprintf(stderr, "airlock: %s\n", rep.reason);
+	if (f.inputs)
+		write_stats(&f);
+	stop(&f);
+	return rep.exit_status != 0 ? rep.exit_status : rc;
+}

@@ -1,0 +1,120 @@
+/*
+ * The jailed side of `airlock fuzz`: boots the VM, runs the job to its
+ * snapshot point (locking itself down with the warm allowlist before the
+ * first guest instruction), then runs one input per request until the
+ * supervisor closes the socket or the VM cannot be reverted.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "runner/fuzz.h"
+
+static unsigned long fuzz_ioctls[32];
+
+static struct jail_seccomp child_seccomp(void)
+{
+	static const int write_fds[] = {FUZZ_ERR, FUZZ_CTL};
+	size_t n = 0;
+	for (size_t i = 0; i < vmm_run_ioctls_n; i++)
+		fuzz_ioctls[n++] = vmm_run_ioctls[i];
+	for (size_t i = 0; i < vmm_warm_ioctls_n; i++)
+		fuzz_ioctls[n++] = vmm_warm_ioctls[i];
+	return (struct jail_seccomp){
+	    .ioctls = fuzz_ioctls,
+	    .nioctls = n,
+	    .write_fds = write_fds,
+	    .nwrite_fds = sizeof(write_fds) / sizeof(*write_fds),
+	    .warm = true,
+	    .ctl_fd = FUZZ_CTL,
+	};
+}
+
+static int lock_hook(void *arg, char *err)
+{
+	return jail_lock(arg, err, VMM_HOOK_ERR_MAX);
+}
+
+static __attribute__((noreturn)) void leave(int code)
+{
+	syscall(SYS_exit_group, code);
+	__builtin_unreachable();
+}
+
+static void reply(const struct vmm_result *res, uint64_t map_len)
+{
+	struct fuzz_reply r;
+	memset(&r, 0, sizeof(r));
+	r.res = *res;
+	r.map_len = map_len;
+	if (write(FUZZ_CTL, &r, sizeof(r)) != (ssize_t)sizeof(r))
+		leave(125);
+}
+
+static __attribute__((noreturn)) void fail(const char *why)
+{
+	struct vmm_result res;
+	memset(&res, 0, sizeof(res));
+	res.outcome = VMM_ERROR;
+	snprintf(res.message, sizeof(res.message), "%s", why);
+	reply(&res, 0);
+	leave(0);
+}
+
+static void input_loop(struct vmm *vm, uint8_t *shm)
+{
+	struct fuzz_request q;
+	struct vmm_result res;
+	for (;;) {
+		struct iovec iov = {&q, sizeof(q)};
+		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+		ssize_t got = recvmsg(FUZZ_CTL, &mh, 0);
+		if (got == 0)
+			return;
+		if (got != (ssize_t)sizeof(q) || q.len > AL_FUZZ_INPUT_MAX)
+			fail("fuzz: malformed request from the supervisor");
+		int rc = vmm_fuzz_input(vm, shm + FUZZ_SHM_INPUT, q.len,
+					q.timeout_ms, shm + FUZZ_SHM_MAP,
+					AL_COV_MAP_MAX, &res);
+		reply(&res, vmm_fuzz_map_len(vm));
+		if (rc < 0)
+			return;
+	}
+}
+
+void fuzz_child(const struct vmm_config *base, enum jail_side side,
+		const char *why)
+{
+	if (side == JAIL_CHILD_FAILED)
+		fail(why);
+	uint8_t *shm = mmap(NULL, FUZZ_SHM_SIZE, PROT_READ | PROT_WRITE,
+			    MAP_SHARED, FUZZ_SHM, 0);
+	if (shm == MAP_FAILED)
+		fail("fuzz: cannot map the input memory");
+	struct jail_seccomp sc = child_seccomp();
+	struct vmm_config cfg = *base;
+	cfg.kvm_fd = FUZZ_KVM;
+	cfg.job_fd = FUZZ_JOB;
+	cfg.stdin_fd = FUZZ_NULL;
+	cfg.stdout_fd = cfg.stderr_fd = FUZZ_ERR;
+	cfg.ndrives = 0;
+	cfg.nvsock_ports = 0;
+	cfg.before_first_run = lock_hook;
+	cfg.hook_arg = &sc;
+	signal(SIGPIPE, SIG_IGN);
+	struct vmm_result res;
+	struct vmm *vm = vmm_fuzz_start(&cfg, &res);
+	if (!vm) {
+		reply(&res, 0);
+		leave(0);
+	}
+	memset(&res, 0, sizeof(res));
+	res.outcome = VMM_EXITED; /* at the point */
+	reply(&res, vmm_fuzz_map_len(vm));
+	input_loop(vm, shm);
+	leave(0);
+}
