@@ -503,7 +503,7 @@ const size_t vmm_run_ioctls_n =
  * instruction (the vCPU read, cpustate.c), and vmm_job reverts: the dirty
  * log, then the vCPU put back. */
 const unsigned long vmm_warm_ioctls[] = {
-    KVM_GET_DIRTY_LOG, KVM_GET_SREGS, KVM_GET_DEBUGREGS, KVM_GET_XSAVE,
+    KVM_GET_DIRTY_LOG, KVM_CLEAR_DIRTY_LOG, KVM_GET_SREGS, KVM_GET_DEBUGREGS, KVM_GET_XSAVE,
     KVM_GET_FPU,       KVM_GET_MSRS,  KVM_SET_REGS,      KVM_SET_SREGS,
     KVM_SET_DEBUGREGS, KVM_SET_MSRS,  KVM_SET_XSAVE,     KVM_SET_FPU};
 const size_t vmm_warm_ioctls_n =

@@ -114,6 +114,10 @@ int cpu_state_restore(const struct kvm_vm *vm, const struct cpu_state *c,
 
 /* Past 1/SNAPSHOT_FULL_RATIO of RAM dirty, copy everything back instead. */
 #define SNAPSHOT_FULL_RATIO 4
+/* With the manual dirty log, pages a job wrote stay writable and are
+ * copied back after every later job too, until more than this many are:
+ * then they are write-protected again. */
+#define SNAPSHOT_HOT_MAX 512
 
 struct snap_range {
 	uint64_t lo, hi; /* guest-physical bytes that held data */
@@ -126,6 +130,7 @@ struct snapshot {
 	size_t nranges, cap_ranges;
 	uint64_t data_pages;
 	uint64_t *dirty; /* one bit per page: to be copied back */
+	bool reprotect;  /* the last restore asks for a fresh dirty log */
 	struct cpu_state cpu;
 };
 
@@ -211,6 +216,9 @@ struct kvm_vm {
 	size_t run_size;
 	uint64_t tsc_khz;
 	bool smep; /* the CPU offers SMEP */
+	/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2: pages the log names stay
+	 * writable until we clear them (snapshot.c). */
+	bool dirty_manual;
 };
 
 int kvm_vm_create(struct kvm_vm *vm, int kvm_fd, char *err);
