@@ -9,7 +9,8 @@
 #include "fuzz.h"
 #include "vfs.h"
 
-static bool enabled;
+static bool enabled;    /* fuzzing: the input comes from the VMM */
+static bool point_only; /* a warm point for serve: streams as usual */
 static bool pointed;
 static uint64_t stdin_off;
 static struct gk_inode *input_inode;
@@ -118,6 +119,7 @@ static const struct gk_file_ops input_stdin_ops = {
 
 void fuzz_job(const struct al_job *job)
 {
+	point_only = job->flags & AL_JOB_F_POINT;
 	if (!(job->flags & AL_JOB_F_FUZZ))
 		return;
 	enabled = true;
@@ -134,7 +136,7 @@ void fuzz_job(const struct al_job *job)
 
 bool fuzz_drops_output(void)
 {
-	return pointed;
+	return pointed && enabled;
 }
 
 static long set_coverage(uint64_t map, uint64_t len)
@@ -148,14 +150,20 @@ static long set_coverage(uint64_t map, uint64_t len)
 
 long fuzz_call(long call, long a1, long a2)
 {
-	if (!enabled)
+	if (!enabled && !point_only)
 		return -ENOSYS;
 	switch (call) {
 	case AL_FUZZ_CALL_COVERAGE:
-		return set_coverage((uint64_t)a1, (uint64_t)a2);
+		return enabled ? set_coverage((uint64_t)a1, (uint64_t)a2)
+			       : -ENOSYS;
 	case AL_FUZZ_CALL_POINT:
-		if (!pointed)
-			point(0, 0);
+		if (pointed)
+			return 0;
+		point(0, 0);
+		/* Each job from a serve point draws its own randomness: the
+		 * VMM reseeded the boot block before resuming. */
+		if (point_only)
+			random_seed();
 		return 0;
 	default:
 		return -EINVAL;
@@ -164,7 +172,7 @@ long fuzz_call(long call, long a1, long a2)
 
 bool fuzz_done(const struct al_result_msg *r)
 {
-	if (!pointed)
+	if (!pointed || !enabled)
 		return false;
 	FUZZ->kind = r->kind;
 	FUZZ->value = r->value;

@@ -9,6 +9,7 @@ static void usage(FILE *f)
 	fputs("usage: airlock run [--memory MIB] [--timeout SEC] [--env K=V]...\n"
 	      "                   [--result FILE] [--verbose] [--] PROGRAM [ARG...]\n"
 	      "       airlock serve --socket PATH [--policy FILE] [--workers N]\n"
+	      "                     [--preload [--] PROGRAM [ARG...]]\n"
 	      "       airlock submit --socket PATH [--memory MIB] [--timeout SEC]\n"
 	      "                      [--env K=V]... [--result FILE] [--verbose]\n"
 	      "                      [--] PROGRAM [ARG...]\n"

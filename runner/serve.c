@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "runner/host.h"
@@ -47,6 +48,7 @@ struct server {
 	struct policy pol;
 	struct host_side host;
 	struct worker_setup setup;
+	struct stat preload_st; /* the --preload file, when given */
 	struct worker workers[WORKERS_MAX];
 	int busy_with[WORKERS_MAX]; /* client index, or -1 */
 	unsigned nworkers;
@@ -117,6 +119,16 @@ static void accept_clients(struct server *s)
 }
 
 /* A request arrived: checked, held against the policy, then queued. */
+/* Under --preload a request names the preloaded file (its arguments and
+ * environment are the server's); the same file, not just the same path. */
+static bool is_preloaded(const struct server *s, const struct wire_request *r)
+{
+	struct stat st;
+	return fstat(r->fds[AL_SERVE_FD_JOB], &st) == 0 &&
+	       st.st_dev == s->preload_st.st_dev &&
+	       st.st_ino == s->preload_st.st_ino;
+}
+
 static void read_request(struct server *s, struct client *c)
 {
 	char err[WIRE_ERR_MAX], why[WIRE_ERR_MAX + 32];
@@ -132,6 +144,12 @@ static void read_request(struct server *s, struct client *c)
 	if (!terms_build(&s->pol, s->host.envp, &c->req->job, scratch,
 			 &timeout_ms, err, sizeof(err)))
 		return client_refuse(c, err);
+	if (s->setup.preload_fd >= 0 && !is_preloaded(s, c->req)) {
+		snprintf(why, sizeof(why),
+			 "this server runs only %.200s (--preload)",
+			 s->setup.preload_argv[0]);
+		return client_refuse(c, why);
+	}
 	c->state = C_QUEUED;
 }
 
@@ -381,7 +399,12 @@ static void serve_loop(struct server *s)
 
 struct serve_opts {
 	const char *socket, *policy, *workers;
+	char **preload; /* PROGRAM [ARG...] after --preload, or NULL */
 };
+
+#define SERVE_USAGE                                                            \
+	"usage: airlock serve --socket PATH [--policy FILE] [--workers N]\n"    \
+	"                     [--preload [--] PROGRAM [ARG...]]\n"
 
 static int parse_serve_opts(int argc, char **argv, struct serve_opts *o)
 {
@@ -389,31 +412,57 @@ static int parse_serve_opts(int argc, char **argv, struct serve_opts *o)
 		{"socket", required_argument, NULL, 's'},
 		{"policy", required_argument, NULL, 'p'},
 		{"workers", required_argument, NULL, 'w'},
+		{"preload", no_argument, NULL, 'l'},
 		{NULL, 0, NULL, 0},
 	};
 	*o = (struct serve_opts){0};
 	optind = 1;
 	opterr = 0;
+	bool preload = false;
 	int c;
-	while ((c = getopt_long(argc, argv, "+s:p:w:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+s:p:w:l", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's': o->socket = optarg; break;
 		case 'p': o->policy = optarg; break;
 		case 'w': o->workers = optarg; break;
+		case 'l': preload = true; break;
 		default:
-			fprintf(stderr, "airlock: serve: unknown or incomplete "
-					"option '%s'\n"
-					"usage: airlock serve --socket PATH "
-					"[--policy FILE] [--workers N]\n",
+			fprintf(stderr,
+				"airlock: serve: unknown or incomplete option "
+				"'%s'\n" SERVE_USAGE,
 				argv[optind - 1]);
 			return -1;
 		}
 	}
-	if (!o->socket || optind != argc) {
-		fprintf(stderr, "usage: airlock serve --socket PATH "
-				"[--policy FILE] [--workers N]\n");
+	if (preload && optind < argc)
+		o->preload = argv + optind;
+	if (!o->socket || (optind != argc && !preload) ||
+	    (preload && !o->preload)) {
+		fprintf(stderr, SERVE_USAGE);
 		return -1;
 	}
+	return 0;
+}
+
+/* --preload PROGRAM: checked like a job, kept open for every worker. */
+static int open_preload(struct server *s, char **argv, char *err,
+			size_t errlen)
+{
+	struct run_report rep = {.status = "error"};
+	int fd = job_open(argv[0], &rep);
+	if (fd >= 0 && (job_check(fd, argv[0], s->pol.vm.memory_mib << 20,
+				  &rep) < 0 ||
+			fstat(fd, &s->preload_st) < 0)) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0) {
+		snprintf(err, errlen, "--preload: %.480s",
+			 rep.reason[0] ? rep.reason : strerror(errno));
+		return -1;
+	}
+	s->setup.preload_fd = fd;
+	s->setup.preload_argv = argv;
 	return 0;
 }
 
@@ -454,6 +503,8 @@ static int setup(struct server *s, const struct serve_opts *o, char *err,
 		return -1;
 	}
 	terms_worker_setup(&s->pol, &s->host, &s->setup);
+	if (o->preload && open_preload(s, o->preload, err, errlen) < 0)
+		return -1;
 	for (unsigned i = 0; i < s->nworkers; i++) {
 		struct vmm_result res;
 		s->busy_with[i] = -1;
@@ -497,6 +548,8 @@ static void teardown(struct server *s)
 	}
 	if (s->sig_fd >= 0)
 		close(s->sig_fd);
+	if (s->setup.preload_fd >= 0)
+		close(s->setup.preload_fd);
 	host_release(&s->host);
 	policy_free(&s->pol);
 }
@@ -511,6 +564,7 @@ int cmd_serve(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	s.host = (struct host_side)HOST_SIDE_INIT;
 	s.listen_fd = s.sig_fd = -1;
+	s.setup.preload_fd = -1;
 	s.path = o.socket;
 	for (unsigned i = 0; i < WORKERS_MAX; i++)
 		worker_init(&s.workers[i]);

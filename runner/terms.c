@@ -57,6 +57,8 @@ void terms_worker_setup(const struct policy *p, const struct host_side *h,
 	s->vm = vm_config_of(p, h);
 	s->jail = jail_limits_of(p, false);
 	s->jail.cpu_seconds = 0;
+	s->preload_fd = -1;
+	s->preload_argv = NULL;
 }
 
 int terms_check_policy(const struct policy *p, char *err, size_t errlen)

@@ -48,6 +48,8 @@ int worker_start(struct worker *w, const struct worker_setup *s, char *err,
 	struct jail_config jc = s->jail;
 	jc.keep_fds = keep;
 	jc.nkeep = WORKER_NFDS + s->vm.ndrives;
+	if (s->preload_fd >= 0)
+		keep[jc.nkeep++] = s->preload_fd;
 	enum jail_side side = jail_spawn(&jc, &w->j, err, errlen);
 	if (side == JAIL_CHILD || side == JAIL_CHILD_FAILED)
 		worker_child(s, side, err);

@@ -24,6 +24,11 @@
 struct worker_setup {
 	struct vmm_config vm;
 	struct jail_config jail;
+	/* serve --preload: every worker boots this program to its
+	 * AL_FUZZ_CALL_POINT and resumes each job there (vmm_boot_at_point).
+	 * preload_fd < 0: no preload. */
+	int preload_fd;
+	char *const *preload_argv;
 };
 
 enum worker_state {

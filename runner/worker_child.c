@@ -139,7 +139,18 @@ void worker_child(const struct worker_setup *s, enum jail_side side,
 	/* EPIPE rather than a signal when a job's reader goes; the filter
 	 * has no room for swallowing a pending SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);
-	struct vmm *vm = vmm_boot(&cfg, &res);
+	struct vmm *vm;
+	if (s->preload_fd >= 0) {
+		/* What it writes before its point goes to the server's log. */
+		cfg.job_fd = WORKER_NFDS + (int)cfg.ndrives;
+		cfg.job_name = s->preload_argv[0];
+		cfg.argv = s->preload_argv;
+		cfg.envp = s->vm.envp;
+		cfg.stdout_fd = cfg.stderr_fd = WORKER_LOG;
+		vm = vmm_boot_at_point(&cfg, &res);
+	} else {
+		vm = vmm_boot(&cfg, &res);
+	}
 	if (!vm) {
 		if (res.outcome != VMM_ERROR || !res.message[0]) {
 			res.outcome = VMM_ERROR;

@@ -1,6 +1,6 @@
 /*
  * Fuzzing mode: the job runs to its snapshot point once; then every input
- * starts from that snapshot and the VM goes back to it afterwards, copying
+ * (or, for serve --preload, every job) starts from that snapshot and the VM goes back to it afterwards, copying
  * back only the pages the input dirtied. The guest kernel asks for input
  * bytes and reports the input's end through the boot block's struct
  * al_fuzz_state (include/airlock/fuzz.h), each request a `hlt`.
@@ -76,6 +76,11 @@ static void on_point(struct run *r, const struct al_fuzz_state *st)
 	}
 	if (take_map(r, st) < 0)
 		return;
+	/* What the job wrote before its point goes to the boot's streams,
+	 * not into every later input's or job's. */
+	vsock_process(&r->vs);
+	vsock_flush(&r->vs);
+	vsock_drop_buffered(&r->vs);
 	clear_op(r);
 	if (run_save_pristine(r, err) < 0) {
 		run_finish(r, VMM_ERROR, "snapshot at the fuzzing point: %s",
@@ -125,8 +130,8 @@ bool fuzz_on_halt(struct run *r)
 	return true;
 }
 
-struct vmm *vmm_fuzz_start(const struct vmm_config *cfg,
-			   struct vmm_result *res)
+static struct vmm *start_at_point(const struct vmm_config *cfg,
+				  struct vmm_result *res, bool point_only)
 {
 	uint64_t t0 = vmm_now_ns();
 	struct vmm *v = run_alloc(cfg, res);
@@ -139,6 +144,7 @@ struct vmm *vmm_fuzz_start(const struct vmm_config *cfg,
 		return NULL;
 	}
 	r->fuzz = true;
+	r->point_only = point_only;
 	run_set_deadline(r, t0, cfg->timeout_ms);
 	if (run_start_vm(r, t0) == 0) {
 		run_fds_nonblock(r);
@@ -152,6 +158,18 @@ struct vmm *vmm_fuzz_start(const struct vmm_config *cfg,
 	res->boot_us = run_us_since(r->t_boot);
 	run_timer_disarm(r);
 	return v;
+}
+
+struct vmm *vmm_fuzz_start(const struct vmm_config *cfg,
+			   struct vmm_result *res)
+{
+	return start_at_point(cfg, res, false);
+}
+
+struct vmm *vmm_boot_at_point(const struct vmm_config *cfg,
+			      struct vmm_result *res)
+{
+	return start_at_point(cfg, res, true);
 }
 
 uint64_t vmm_fuzz_map_len(const struct vmm *v)

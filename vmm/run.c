@@ -261,7 +261,10 @@ static void send_job(struct run *r)
 		run_finish(r, VMM_ERROR, "%s", err);
 		return;
 	}
-	control_job_policy(msg, cfg, r->fuzz ? AL_JOB_F_FUZZ : 0);
+	control_job_policy(msg, cfg,
+			   !r->fuzz ? 0
+			   : r->point_only ? AL_JOB_F_POINT
+					   : AL_JOB_F_FUZZ);
 	vsock_send_control(&r->vs, msg, len);
 	r->ctl.state = CTL_RUNNING;
 	r->t_job = vmm_now_ns();
@@ -631,6 +634,7 @@ static struct vsock_fds streams_of(const struct run *r)
 	    .err_max = cfg->stream_caps ? cfg->stderr_max : UINT64_MAX,
 	    .ports = cfg->vsock_ports,
 	    .nports = cfg->nvsock_ports,
+	    .in_later = r->point_only && !r->snap.saved,
 	};
 }
 
@@ -985,7 +989,10 @@ int vmm_job(struct vmm *v, const struct vmm_config *cfg,
 	vsock_attach(&r->vs, &vf);
 	r->pristine = false;
 	r->t_boot = t0;
-	send_job(r);
+	if (r->point_only) /* the job is there already, at its point */
+		r->t_ready = r->t_job = vmm_now_ns();
+	else
+		send_job(r);
 	if (!r->done)
 		device_call(r, vsock_process(&r->vs), &r->vs.vdev);
 	run_job(r);

@@ -66,6 +66,7 @@ struct run {
 	/* Fuzzing mode (fuzz.c): the snapshot is taken at the job's point
 	 * instead of at READY, and each input is served from here. */
 	bool fuzz;
+	bool point_only; /* serve --preload: jobs resume at the point */
 	const uint8_t *input;
 	uint64_t input_len;
 	uint64_t cov_gpa, cov_len; /* the job's map, as found at the point */

@@ -189,6 +189,16 @@ int vmm_job(struct vmm *vm, const struct vmm_config *cfg,
 struct vmm *vmm_fuzz_start(const struct vmm_config *cfg,
 			   struct vmm_result *result);
 
+/*
+ * The same for `serve --preload`: the job (cfg's, with its streams for what
+ * it writes before the point) runs to its AL_FUZZ_CALL_POINT, and every
+ * vmm_job on this VM then resumes it there with the job's own streams,
+ * timeout and a fresh seed, ignoring the job's binary and arguments. cfg
+ * must stay valid while the VM lives.
+ */
+struct vmm *vmm_boot_at_point(const struct vmm_config *cfg,
+			      struct vmm_result *result);
+
 /* Bytes of the coverage map the job registered by its point; 0 if none. */
 uint64_t vmm_fuzz_map_len(const struct vmm *vm);
 

@@ -431,6 +431,9 @@ struct vsock_fds {
 	uint64_t in_max, out_max, err_max; /* bytes each stream may carry */
 	const struct vmm_vsock_port *ports; /* the job's host sockets */
 	unsigned nports;		    /* at most VS_PROXY_MAX */
+	/* in < 0 reads as empty, unless a later attach brings the input
+	 * (serve --preload: the jobs resumed at the point). */
+	bool in_later;
 };
 
 void vsock_init(struct vsock *vs, const struct guest_mem *gm, uint64_t gpa,

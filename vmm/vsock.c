@@ -804,7 +804,7 @@ void vsock_attach(struct vsock *vs, const struct vsock_fds *fds)
 		vs->s[i].blocked = false;
 	}
 	/* No stdin at all reads as empty. */
-	vs->s[VS_STDIN].eof = fds->in < 0;
+	vs->s[VS_STDIN].eof = fds->in < 0 && !fds->in_later;
 	for (unsigned i = 0; i < VS_PROXY_MAX; i++)
 		attach_proxy(vs, i, i < fds->nports ? &fds->ports[i] : NULL);
 }

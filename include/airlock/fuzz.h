@@ -12,7 +12,9 @@
  *       the snapshot point: every input starts here, with the job's state
  *       as it is now. Without this call the point is the job's first read
  *       of its input (standard input, or the input file).
- * Outside fuzzing mode both return -ENOSYS and change nothing.
+ * Outside fuzzing mode both return -ENOSYS and change nothing, except under
+ * `airlock serve --preload`, where AL_FUZZ_CALL_POINT is the point every
+ * request resumes from (with its own standard streams and randomness).
  */
 #ifndef AIRLOCK_FUZZ_H
 #define AIRLOCK_FUZZ_H

@@ -103,6 +103,9 @@ enum al_syscall_action {
 /* Fuzzing mode (include/airlock/fuzz.h): the job's input and end go
  * through the boot block's struct al_fuzz_state. */
 #define AL_JOB_F_FUZZ 1u
+/* A warm point for serve (AL_FUZZ_CALL_POINT snapshots the job, later jobs
+ * resume there with their own streams); input and result as usual. */
+#define AL_JOB_F_POINT 2u
 
 struct al_job_drive {
 	uint32_t mmio_index;
