@@ -129,11 +129,11 @@ $(BUILD)/tests/libexample: tests/tools/libexample.c $(BUILD)/libairlock.so
 
 $(BUILD)/jobs/%.musl: tests/jobs/%.c
 	@mkdir -p $(dir $@)
-	musl-gcc -static -O1 -o $@ $<
+	musl-gcc -static -O1 -Iinclude -o $@ $<
 
 $(BUILD)/jobs/%.glibc: tests/jobs/%.c
 	@mkdir -p $(dir $@)
-	gcc -static -O1 -o $@ $<
+	gcc -static -O1 -Iinclude -o $@ $<
 
 $(BUILD)/jobs/hello.dyn: tests/jobs/hello.c
 	@mkdir -p $(dir $@)
@@ -150,6 +150,44 @@ TEST_BINS := $(BUILD)/airlock $(BUILD)/airlock-testhooks \
 	$(JOBS) $(BUILD)/jobs/hello.dyn $(BUILD)/jobs/hello.pie
 include tests/hostile/hostile.mk
 include tests/compat/compat.mk
+
+# Fuzzing mode (airlock fuzz) begin ---------------------------------------
+# libairlock-cov.a: the coverage runtime fuzz targets link. Built with
+# clang like the targets, but never with coverage (it is what the
+# instrumentation calls) nor $(SAN) (it runs in the guest, where no
+# sanitizer runtime is); freestanding, so it calls nothing from any libc.
+COVRT_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Iinclude \
+	-ffreestanding -fno-builtin -fno-stack-protector -fPIE
+FUZZMODE_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Iinclude
+FUZZMODE_SRC := $(wildcard tests/fuzzmode/*.c)
+FUZZMODE_BINS := $(FUZZMODE_SRC:tests/fuzzmode/%.c=$(BUILD)/fuzzmode/%.cov) \
+	$(BUILD)/fuzzmode/chain.afl
+
+$(BUILD)/covrt/airlock_cov.o: guestkernel/covrt/airlock_cov.c
+	@mkdir -p $(dir $@)
+	clang $(COVRT_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libairlock-cov.a: $(BUILD)/covrt/airlock_cov.o
+	rm -f $@
+	ar rcs $@ $^
+
+# Targets for airlock fuzz: static (glibc), edges counted by libairlock-cov.
+# Without -fno-sanitize-link-runtime clang links its UBSan runtime, whose
+# weak callbacks win over the archive's and which crashes in a static
+# program at startup.
+$(BUILD)/fuzzmode/%.cov: tests/fuzzmode/%.c $(BUILD)/libairlock-cov.a
+	@mkdir -p $(dir $@)
+	clang -static $(FUZZMODE_CFLAGS) -MMD -MP \
+		-fsanitize-coverage=trace-pc-guard,no-prune -fno-sanitize-link-runtime \
+		$< $(BUILD)/libairlock-cov.a -o $@
+
+# The same target under AFL++'s own forkserver, to compare against natively.
+$(BUILD)/fuzzmode/chain.afl: tests/fuzzmode/chain.c
+	@mkdir -p $(dir $@)
+	AFL_QUIET=1 afl-clang-fast $(FUZZMODE_CFLAGS) $< -o $@
+
+TEST_BINS += $(BUILD)/libairlock-cov.a $(FUZZMODE_BINS)
+# Fuzzing mode (airlock fuzz) end -----------------------------------------
 
 # Criterion runs tests in parallel; integration tests boot VMs, two at a time
 # keeps them well inside a 2-core machine.

@@ -47,6 +47,7 @@
 const char afl_signatures[] = "##SIG_AFL_SHMEM_FUZZ## __AFL_SHM_ID";
 
 #define DEFAULT_INPUT_MS 1000u
+#define AFL_TIMEOUT_WAIT_MS 120000u
 #define STATS_EVERY 1000u
 
 struct fuzz_opts {
@@ -451,6 +452,19 @@ static int standin_renew(struct fuzzer *f)
 	return standin_start(f);
 }
 
+/* AFL files an input as a hang only when its own timer fired: after ours,
+ * answer once it has killed the stand-in (or given up waiting). */
+static void await_afl_timeout(struct fuzzer *f)
+{
+	struct pollfd p = {.fd = f->standin_fd, .events = POLLIN};
+	uint64_t end = worker_now_ms() + AFL_TIMEOUT_WAIT_MS;
+	for (uint64_t now; (now = worker_now_ms()) < end;) {
+		int n = poll(&p, 1, (int)(end - now));
+		if (n > 0 || (n < 0 && errno != EINTR))
+			break;
+	}
+}
+
 static bool put32(uint32_t v)
 {
 	return write(AFL_ST_FD, &v, 4) == 4;
@@ -525,6 +539,8 @@ static int afl_loop(struct fuzzer *f)
 		if (len < 0 || standin_renew(f) < 0 || !put32((uint32_t)f->standin))
 			return EXIT_AIRLOCK_ERROR;
 		int rc = run_input(f, (uint64_t)len, &res);
+		if (res.outcome == VMM_TIMED_OUT)
+			await_afl_timeout(f);
 		if (map && f->map_len)
 			memcpy(map, f->shm + FUZZ_SHM_MAP, f->map_len);
 		if (!put32(afl_status(&res)) || rc < 0) {

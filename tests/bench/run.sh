@@ -97,3 +97,59 @@ for mib in (64, 1024):
 PY
 kill "$serve_pid"
 wait "$serve_pid" || true
+
+# AFL++ on tests/fuzzmode/chain.c, same seeds and time, side by side:
+# natively under AFL's own forkserver, and through airlock fuzz, where
+# every input runs in the VM from a snapshot that is reverted after it.
+# A side that cannot run prints n/a with the reason; the bench goes on.
+fuzz_seconds=${FUZZ_BENCH_SECONDS:-30}
+
+# afl_reason LOG: why afl-fuzz stopped (its abort message, colours off).
+afl_reason() {
+	sed 's/\x1b\[[0-9;]*m//g' "$1" | grep -v '^[[:space:]]*$' >"$1.txt"
+	grep 'PROGRAM ABORT' "$1.txt" | tail -n 1 | grep . ||
+		tail -n 1 "$1.txt"
+}
+
+# afl_rate LABEL OUT CMD...: afl-fuzz CMD for fuzz_seconds; execs per s.
+afl_rate() {
+	label=$1
+	out=$2
+	shift 2
+	if AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 \
+		AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
+		afl-fuzz -V "$fuzz_seconds" -i tests/fuzzmode/seeds -o "$out" \
+		-- "$@" >"$out.log" 2>&1 </dev/null; then
+		rate=$(awk -F' *: *' '$1 == "execs_per_sec" { print $2 }' \
+			"$out/default/fuzzer_stats" 2>/dev/null)
+		printf '  %-34s %10s execs/s\n' "$label" "${rate:-n/a}"
+	else
+		printf '  %-34s n/a: %s\n' "$label" "$(afl_reason "$out.log")"
+	fi
+}
+
+fuzz() {
+	echo "AFL++ for ${fuzz_seconds} s on tests/fuzzmode/chain.c, KVM: $(kvm_kind):"
+	if ! command -v afl-fuzz >/dev/null; then
+		echo "  n/a: afl-fuzz is not installed (scripts/install-deps)"
+		return 0
+	fi
+	ft=$tmp/fuzz
+	mkdir -p "$ft"
+	afl_rate "afl-fuzz, forkserver (native)" "$ft/native" \
+		"$build/fuzzmode/chain.afl"
+	# airlock's stderr does not reach us through afl-fuzz: it writes its
+	# per-input medians to --stats as it goes.
+	if err=$("$build/airlock" fuzz --help 2>&1 >/dev/null); then
+		afl_rate "afl-fuzz, airlock fuzz" "$ft/airlock" \
+			"$build/airlock" fuzz --stats "$ft/airlock.stats" -- \
+			"$build/fuzzmode/chain.cov"
+		line=$(grep -h '^airlock: fuzz stats:' "$ft/airlock.stats" \
+			2>/dev/null | tail -n 1)
+		echo "  per input in airlock: ${line:-n/a: no stats written}"
+	else
+		printf '  %-34s n/a: %s\n' "afl-fuzz, airlock fuzz" \
+			"$(printf '%s\n' "${err:-no output}" | tail -n 1)"
+	fi
+}
+fuzz

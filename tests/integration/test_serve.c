@@ -36,7 +36,9 @@ static void sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
-static void server_start(struct server *s, const char *workers)
+/* `airlock serve --socket PATH --workers N [EXTRA...]` */
+static void server_start_with(struct server *s, const char *workers,
+			      const char *const *extra)
 {
 	const char *bin = getenv("AIRLOCK");
 	cr_assert_not_null(bin, "AIRLOCK is not set");
@@ -51,8 +53,11 @@ static void server_start(struct server *s, const char *workers)
 		dup2(null, 0);
 		dup2(null, 1);
 		dup2(log, 2);
-		execl(bin, bin, "serve", "--socket", s->path, "--workers",
-		      workers, (char *)NULL);
+		const char *argv[MAX_ARGS] = {bin, "serve", "--socket", s->path,
+					      "--workers", workers};
+		for (int n = 6; extra && *extra && n < MAX_ARGS - 1; n++)
+			argv[n] = *extra++;
+		execv(bin, (char *const *)argv);
 		_exit(127);
 	}
 	for (int i = 0; i < 1200; i++) {
@@ -68,6 +73,11 @@ static void server_start(struct server *s, const char *workers)
 		sleep_ms(50);
 	}
 	cr_assert_fail("airlock serve did not listen within 60 s");
+}
+
+static void server_start(struct server *s, const char *workers)
+{
+	server_start_with(s, workers, NULL);
 }
 
 /* SIGTERM: exits 0 and leaves no socket behind. */
@@ -500,4 +510,45 @@ Test(serve, library_example_runs_jobs_on_a_warm_vm, .timeout = 600)
 		cr_assert(strstr(o.err, want), "%s", o.err);
 	}
 	outcome_free(&o);
+}
+
+/* --preload: the program's start-up runs once, at boot; each request
+ * resumes it at its point with the request's own input, randomness and a
+ * fresh copy of its memory, and no other program is served. */
+Test(serve, preload_resumes_each_job_at_the_point, .timeout = 300)
+{
+	require_kvm();
+	const char *prog = job("preload.musl");
+	struct server s;
+	server_start_with(&s, "1",
+			  (const char *const[]){"--preload", "--", prog, NULL});
+	char seen[3][64];
+	for (int i = 0; i < 3; i++) {
+		char in[32], want[96];
+		snprintf(in, sizeof(in), "request %d\n", i);
+		struct outcome o;
+		const char *argv[] = {"submit", "--socket", s.path, "--",
+				      prog, NULL};
+		run_airlock(&o, in, strlen(in), argv);
+		cr_assert_eq(o.status, 7, "job %d: status %d: %s", i, o.status,
+			     o.err);
+		snprintf(want, sizeof(want),
+			 "started 1 time, served 1, table 1612, got request "
+			 "%d\n",
+			 i);
+		cr_assert(strncmp(o.out, want, strlen(want)) == 0,
+			  "job %d printed: %s", i, o.out);
+		snprintf(seen[i], sizeof(seen[i]), "%s", o.out + strlen(want));
+		for (int j = 0; j < i; j++)
+			cr_assert_str_neq(seen[i], seen[j], "randomness repeats");
+		outcome_free(&o);
+	}
+	struct outcome o;
+	SUBMIT(&o, &s, job("hello.musl"));
+	cr_expect_eq(o.status, 125, "another program: status %d", o.status);
+	cr_expect(strstr(o.err, "--preload") != NULL, "stderr: %s", o.err);
+	outcome_free(&o);
+	cr_expect(strstr(server_log(&s), "warming done") != NULL,
+		  "output before the point goes to the server's log");
+	server_stop(&s);
 }

@@ -1,0 +1,262 @@
+/*
+ * airlock fuzz: --replay verdicts for standard-input and @@ targets, every
+ * input starting from the snapshot, a hanging input timed out without
+ * harming the next, and AFL++ finding a crash through airlock end to end.
+ * Targets are the programs of tests/fuzzmode, built into $FUZZMODE (by
+ * default the fuzzmode folder beside $JOBS).
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+static const char *target(const char *name)
+{
+	static char paths[4][512];
+	static unsigned next;
+	char *p = paths[next++ % 4];
+	const char *dir = getenv("FUZZMODE");
+	if (dir) {
+		snprintf(p, sizeof(paths[0]), "%s/%s", dir, name);
+		return p;
+	}
+	/* $(BUILD)/jobs -> $(BUILD)/fuzzmode */
+	char jobs[512];
+	snprintf(jobs, sizeof(jobs), "%s",
+		 getenv("JOBS") ? getenv("JOBS") : "build/jobs");
+	snprintf(p, sizeof(paths[0]), "%s/fuzzmode/%s", dirname(jobs), name);
+	return p;
+}
+
+static void make_tmpdir(char *dir, size_t size)
+{
+	snprintf(dir, size, "/tmp/airlock-fuzz-test-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir), "mkdtemp");
+}
+
+static int remove_one(const char *path, const struct stat *st, int flag,
+		      struct FTW *ftw)
+{
+	(void)st, (void)flag, (void)ftw;
+	return remove(path);
+}
+
+static void remove_tree(const char *dir)
+{
+	nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void write_file(const char *dir, const char *name, const void *data,
+		       size_t len)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	cr_assert_geq(fd, 0, "create %s", path);
+	cr_assert_eq(write(fd, data, len), (ssize_t)len, "write %s", path);
+	close(fd);
+}
+
+#define WRITE_STR(dir, name, s) write_file((dir), (name), (s), strlen(s))
+
+/* Replays dir through target `prog` (with `@@` as its argument when
+ * at_file) and expects exactly `want` on stdout and status 0. */
+static void expect_replay(const char *dir, const char *prog, int at_file,
+			  const char *want)
+{
+	struct outcome o;
+	if (at_file)
+		AIRLOCK(&o, "fuzz", "--replay", dir, "--", prog, "@@");
+	else
+		AIRLOCK(&o, "fuzz", "--replay", dir, "--", prog);
+	const char *mode = at_file ? "@@" : "stdin";
+	cr_expect_eq(o.status, 0, "%s: status %d, stderr: %s", mode, o.status,
+		     o.err);
+	cr_expect_str_eq(o.out, want, "%s: stderr: %s", mode, o.err);
+	outcome_free(&o);
+}
+
+Test(fuzz, replay_gives_exit_and_signal_verdicts, .timeout = 300)
+{
+	require_kvm();
+	char dir[64];
+	make_tmpdir(dir, sizeof(dir));
+	WRITE_STR(dir, "1-benign", "hello");
+	WRITE_STR(dir, "2-crash", "AIRLOCK!");
+	WRITE_STR(dir, "3-almost", "AIRLOCK?");
+	const char *want = "1-benign: exit 0\n"
+			   "2-crash: signal 6 (SIGABRT)\n"
+			   "3-almost: exit 0\n";
+	expect_replay(dir, target("chain.cov"), 0, want);
+	expect_replay(dir, target("chain.cov"), 1, want);
+	remove_tree(dir);
+}
+
+Test(fuzz, every_input_starts_from_the_snapshot, .timeout = 300)
+{
+	require_kvm();
+	char dir[64];
+	make_tmpdir(dir, sizeof(dir));
+	/* Sizes from empty to more than one read, so that the first read
+	 * (the snapshot point without an explicit one) is not all there is. */
+	static char big[70000];
+	fill_random(big, sizeof(big), 3);
+	write_file(dir, "in1", "", 0);
+	WRITE_STR(dir, "in2", "x");
+	write_file(dir, "in3", big, 4096);
+	write_file(dir, "in4", big, sizeof(big));
+	WRITE_STR(dir, "in5", "last\n");
+	expect_replay(dir, target("reset.cov"), 0,
+		      "in1: exit 11\nin2: exit 11\nin3: exit 11\n"
+		      "in4: exit 11\nin5: exit 11\n");
+	remove_tree(dir);
+}
+
+Test(fuzz, hanging_input_times_out_and_the_next_runs, .timeout = 300)
+{
+	require_kvm();
+	char dir[64];
+	make_tmpdir(dir, sizeof(dir));
+	WRITE_STR(dir, "1-hang", "HANG forever");
+	WRITE_STR(dir, "2-crash", "AIRLOCK!");
+	WRITE_STR(dir, "3-benign", "hello");
+	const char *want = "1-hang: timeout\n"
+			   "2-crash: signal 6 (SIGABRT)\n"
+			   "3-benign: exit 0\n";
+	expect_replay(dir, target("chain.cov"), 0, want);
+	expect_replay(dir, target("chain.cov"), 1, want);
+	remove_tree(dir);
+}
+
+/* posix_spawn needs a path: afl-fuzz as PATH finds it. */
+static const char *afl_fuzz(void)
+{
+	static char path[512];
+	const char *env = getenv("PATH");
+	char *dirs = strdup(env ? env : "/usr/bin:/bin");
+	cr_assert_not_null(dirs);
+	for (char *save, *d = strtok_r(dirs, ":", &save); d;
+	     d = strtok_r(NULL, ":", &save)) {
+		snprintf(path, sizeof(path), "%s/afl-fuzz", d);
+		if (access(path, X_OK) == 0) {
+			free(dirs);
+			return path;
+		}
+	}
+	free(dirs);
+	cr_assert_fail("afl-fuzz is not installed (./scripts/install-deps)");
+	return NULL;
+}
+
+/* afl-fuzz refuses sanitizer options set without the ones it relies on:
+ * the suite's leak suppressions (and the ASan build's airlock) included. */
+static void sanitizer_options_for_afl(void)
+{
+	static const char *const vars[][2] = {
+	    {"ASAN_OPTIONS", "abort_on_error=1:symbolize=0"},
+	    {"LSAN_OPTIONS", "symbolize=0"}};
+	for (size_t i = 0; i < sizeof(vars) / sizeof(*vars); i++) {
+		const char *old = getenv(vars[i][0]);
+		if (!old || !*old)
+			continue;
+		char both[1024];
+		snprintf(both, sizeof(both), "%s:%s", old, vars[i][1]);
+		setenv(vars[i][0], both, 1);
+	}
+}
+
+/* Copies the crashes AFL saved (id:* files) into dir; returns how many. */
+static int collect_crashes(const char *crashes, const char *dir)
+{
+	DIR *d = opendir(crashes);
+	cr_assert_not_null(d, "no %s", crashes);
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, "id:", 3) != 0)
+			continue;
+		char path[768];
+		snprintf(path, sizeof(path), "%s/%s", crashes, e->d_name);
+		FILE *f = fopen(path, "rb");
+		cr_assert_not_null(f, "open %s", path);
+		static char buf[1 << 20];
+		size_t len = fread(buf, 1, sizeof(buf), f);
+		fclose(f);
+		write_file(dir, e->d_name, buf, len);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* Every line of a replay must be a SIGABRT verdict. */
+static void expect_all_abort(const char *out)
+{
+	int lines = 0;
+	for (const char *l = out; *l; lines++) {
+		const char *end = strchr(l, '\n');
+		cr_assert_not_null(end, "unterminated line: %s", l);
+		static const char want[] = ": signal 6 (SIGABRT)";
+		size_t n = (size_t)(end - l), w = sizeof(want) - 1;
+		cr_expect(n > w && memcmp(end - w, want, w) == 0,
+			  "not a SIGABRT verdict: %.*s", (int)n, l);
+		l = end + 1;
+	}
+	cr_expect_gt(lines, 0, "replay printed nothing");
+}
+
+/*
+ * afl-fuzz with airlock fuzz as its target finds the input behind chain.c's
+ * byte-by-byte comparisons: possible only if coverage reaches AFL through
+ * the VMM and every input runs from a clean snapshot. The dictionary and
+ * the deterministic stages make it take well under a minute at the exec
+ * rates seen; AFL stops at the first crash.
+ */
+Test(fuzz, afl_finds_the_crash_through_airlock, .timeout = 400)
+{
+	require_kvm();
+	const char *airlock =
+	    getenv("AIRLOCK") ? getenv("AIRLOCK") : "build/airlock";
+	char dir[64], out[96], crashes[128], replay[96];
+	make_tmpdir(dir, sizeof(dir));
+	snprintf(out, sizeof(out), "%s/out", dir);
+	snprintf(crashes, sizeof(crashes), "%s/default/crashes", out);
+	snprintf(replay, sizeof(replay), "%s/replay", dir);
+	/* No terminal, root, a core_pattern and CPU governor we do not own,
+	 * and a slow first start when KVM is nested under emulation. */
+	setenv("AFL_NO_UI", "1", 1);
+	setenv("AFL_SKIP_CPUFREQ", "1", 1);
+	setenv("AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES", "1", 1);
+	setenv("AFL_NO_AFFINITY", "1", 1);
+	setenv("AFL_BENCH_UNTIL_CRASH", "1", 1);
+	setenv("AFL_FORKSRV_INIT_TMOUT", "60000", 1);
+	sanitizer_options_for_afl();
+	struct outcome o;
+	run_cmd(&o, NULL, 0,
+		(const char *const[]){afl_fuzz(), "-V", "150", "-D", "-t",
+				      "1000", "-x", "tests/fuzzmode/chain.dict",
+				      "-i", "tests/fuzzmode/seeds", "-o", out,
+				      "--", airlock, "fuzz", "--",
+				      target("chain.cov"), NULL});
+	cr_assert_eq(o.status, 0, "afl-fuzz: status %d\n%s\n%s", o.status,
+		     o.out, o.err);
+	outcome_free(&o);
+
+	cr_assert_eq(mkdir(replay, 0755), 0);
+	cr_assert_gt(collect_crashes(crashes, replay), 0,
+		     "afl-fuzz found no crash in 150 s");
+	AIRLOCK(&o, "fuzz", "--replay", replay, "--", target("chain.cov"));
+	cr_expect_eq(o.status, 0, "replay: status %d, stderr: %s", o.status,
+		     o.err);
+	expect_all_abort(o.out);
+	outcome_free(&o);
+	remove_tree(dir);
+}
