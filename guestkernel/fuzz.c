@@ -98,23 +98,10 @@ static const struct gk_inode_ops input_file_ops = {
 	.write = input_no_write,
 };
 
-static long stdin_no_write(struct gk_file *f, const struct gk_iov *iov,
-			   unsigned n, uint64_t off)
-{
-	(void)f, (void)iov, (void)n, (void)off;
-	return -EBADF;
-}
-
-static bool always(struct gk_file *f)
-{
-	(void)f;
-	return true;
-}
-
 static const struct gk_file_ops input_stdin_ops = {
 	.readv = input_stdin_readv,
-	.writev = stdin_no_write,
-	.can_read = always,
+	.writev = file_bad_rw,
+	.can_read = file_always_ready,
 };
 
 void fuzz_job(const struct al_job *job)

@@ -46,30 +46,17 @@ static long stdout_writev(struct gk_file *f, const struct gk_iov *iov,
 	return r;
 }
 
-static long no_read(struct gk_file *f, const struct gk_iov *iov, unsigned n,
-		    uint64_t off)
-{
-	(void)f, (void)iov, (void)n, (void)off;
-	return -EBADF;
-}
-
-static bool always(struct gk_file *f)
-{
-	(void)f;
-	return true;
-}
-
 /* A read waits for data, so stdin counts as readable for poll. */
 static const struct gk_file_ops stdin_ops = {
 	.readv = stdin_readv,
-	.writev = no_read,
-	.can_read = always,
+	.writev = file_bad_rw,
+	.can_read = file_always_ready,
 };
 
 static const struct gk_file_ops stdout_ops = {
-	.readv = no_read,
+	.readv = file_bad_rw,
 	.writev = stdout_writev,
-	.can_write = always,
+	.can_write = file_always_ready,
 };
 
 static void install(long fd, const struct gk_file_ops *ops, uint32_t flags,

@@ -231,6 +231,11 @@ void file_put(struct gk_file *f);
 long file_open_inode(struct gk_inode *in, uint32_t flags,
 		     struct gk_file **out);
 bool file_readable(const struct gk_file *f);
+/* For gk_file_ops: poll says ready; a read or write the file does not
+ * offer fails with EBADF. */
+bool file_always_ready(struct gk_file *f);
+long file_bad_rw(struct gk_file *f, const struct gk_iov *iov, unsigned n,
+		 uint64_t off);
 bool file_writable(const struct gk_file *f);
 
 /* ---- stdio.c, pipe.c, devfs.c, tmpfs.c, ext2fs.c ------------------------- */

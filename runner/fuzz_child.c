@@ -13,26 +13,7 @@
 #include <unistd.h>
 
 #include "runner/fuzz.h"
-
-static unsigned long fuzz_ioctls[32];
-
-static struct jail_seccomp child_seccomp(void)
-{
-	static const int write_fds[] = {FUZZ_ERR, FUZZ_CTL};
-	size_t n = 0;
-	for (size_t i = 0; i < vmm_run_ioctls_n; i++)
-		fuzz_ioctls[n++] = vmm_run_ioctls[i];
-	for (size_t i = 0; i < vmm_warm_ioctls_n; i++)
-		fuzz_ioctls[n++] = vmm_warm_ioctls[i];
-	return (struct jail_seccomp){
-	    .ioctls = fuzz_ioctls,
-	    .nioctls = n,
-	    .write_fds = write_fds,
-	    .nwrite_fds = sizeof(write_fds) / sizeof(*write_fds),
-	    .warm = true,
-	    .ctl_fd = FUZZ_CTL,
-	};
-}
+#include "runner/worker.h"
 
 static int lock_hook(void *arg, char *err)
 {
@@ -95,7 +76,7 @@ void fuzz_child(const struct vmm_config *base, enum jail_side side,
 			    MAP_SHARED, FUZZ_SHM, 0);
 	if (shm == MAP_FAILED)
 		fail("fuzz: cannot map the input memory");
-	struct jail_seccomp sc = child_seccomp();
+	struct jail_seccomp sc = worker_warm_seccomp(FUZZ_ERR, FUZZ_CTL);
 	struct vmm_config cfg = *base;
 	cfg.kvm_fd = FUZZ_KVM;
 	cfg.job_fd = FUZZ_JOB;

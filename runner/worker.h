@@ -52,6 +52,11 @@ struct worker {
 
 void worker_init(struct worker *w);
 
+/* The allowlist of a jailed process that runs many jobs or inputs on one
+ * VM: writes on err_fd and ctl_fd, requests by recvmsg on ctl_fd, the run
+ * loop's ioctls and the revert's (jail/seccomp.c, warm). */
+struct jail_seccomp worker_warm_seccomp(int err_fd, int ctl_fd);
+
 /* Starts the jailed process; it boots in the background (WORKER_BOOTING).
  * 0, or -1 with err naming what failed. */
 int worker_start(struct worker *w, const struct worker_setup *s, char *err,

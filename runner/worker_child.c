@@ -15,26 +15,28 @@
 
 /* The run loop's ioctls and the revert's, for the allowlist. */
 static unsigned long warm_ioctls[32];
+_Static_assert(sizeof(warm_ioctls) / sizeof(*warm_ioctls) >= 16,
+	       "room for the run and revert ioctls");
 
-static struct jail_seccomp worker_seccomp(void)
+struct jail_seccomp worker_warm_seccomp(int err_fd, int ctl_fd)
 {
-	static const int write_fds[] = {WORKER_ERR, WORKER_CTL};
+	static int write_fds[2];
 	size_t n = 0;
 	for (size_t i = 0; i < vmm_run_ioctls_n; i++)
 		warm_ioctls[n++] = vmm_run_ioctls[i];
 	for (size_t i = 0; i < vmm_warm_ioctls_n; i++)
 		warm_ioctls[n++] = vmm_warm_ioctls[i];
+	write_fds[0] = err_fd;
+	write_fds[1] = ctl_fd;
 	return (struct jail_seccomp){
 	    .ioctls = warm_ioctls,
 	    .nioctls = n,
 	    .write_fds = write_fds,
-	    .nwrite_fds = sizeof(write_fds) / sizeof(*write_fds),
+	    .nwrite_fds = 2,
 	    .warm = true,
-	    .ctl_fd = WORKER_CTL,
+	    .ctl_fd = ctl_fd,
 	};
 }
-_Static_assert(sizeof(warm_ioctls) / sizeof(*warm_ioctls) >= 16,
-	       "room for the run and revert ioctls");
 
 static int lock_hook(void *arg, char *err)
 {
@@ -122,7 +124,7 @@ void worker_child(const struct worker_setup *s, enum jail_side side,
 		send_report(&res);
 		leave();
 	}
-	struct jail_seccomp sc = worker_seccomp();
+	struct jail_seccomp sc = worker_warm_seccomp(WORKER_ERR, WORKER_CTL);
 	struct vmm_drive drives[AL_DRIVES_MAX];
 	struct vmm_config cfg = s->vm;
 	for (unsigned i = 0; i < cfg.ndrives && i < AL_DRIVES_MAX; i++) {

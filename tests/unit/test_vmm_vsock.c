@@ -109,7 +109,7 @@ static struct vsock_fds streams(uint64_t stdout_cap)
 	return (struct vsock_fds){in_pipe[0], out_pipe[1], err_pipe[1],
 				  &st_in,     &st_out,	   &st_err,
 				  UINT64_MAX, stdout_cap,  UINT64_MAX,
-				  ports,      2};
+				  ports,      2,	   false};
 }
 
 static void setup(void)
@@ -852,7 +852,7 @@ Test(vmm_vsock, attach_gives_every_job_its_own_connections)
 	struct vsock_fds f = {in_pipe[0], out_pipe[1], err_pipe[1],
 			      &st_in,	  &st_out,     &st_err,
 			      UINT64_MAX, UINT64_MAX,  UINT64_MAX,
-			      ports,	  1};
+			      ports,	  1,	       false};
 	vsock_attach(vs, &f);
 	guest_connect(SVC_PORT, 0);
 	f.nports = 0;
