@@ -46,6 +46,9 @@ gk_syscall_fault:
 	movq %r11, 16(%rsp)
 
 gk_syscall_frame:
+	/* SFMASK cleared DF unless the job jumped to LSTAR itself; rep
+	 * moves in C need it clear. */
+	cld
 	/* R11 is the job's to choose when it jumps to LSTAR itself: keep only
 	 * the flags ring 3 may set (never IOPL, NT, VM, VIF/VIP), IF on. */
 	andq $GK_USER_RFLAGS_MASK, 16(%rsp)

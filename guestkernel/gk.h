@@ -6,7 +6,7 @@
  * virtio-blk and runs one static Linux x86-64 job in ring 3 behind a Linux
  * syscall layer. Ring 0 is emulated instruction by instruction on PVM, so
  * every path here is short: no copies of job data (descriptors point into
- * job memory), no demand paging, no `rep` string instructions, no
+ * job memory), no demand paging, `rep` string moves only for bulk, no
  * interrupts.
  *
  *   entry.S     boot entry, syscall entry, exception stubs, stacks
@@ -148,7 +148,7 @@ size_t gk_fmt(char *buf, size_t size, const char *fmt, ...);
 GK_NORETURN void gk_panic(const char *fmt, ...);
 
 /* ---- lib.c ------------------------------------------------------------- */
-/* Word-at-a-time copy and clear (no `rep`: emulated per iteration). */
+/* Copy and clear, `rep movsq`/`rep stosq` for the bulk (lib.c says why). */
 void gk_copy(void *dst, const void *src, size_t n);
 void gk_zero(void *dst, size_t n);
 size_t gk_strlen(const char *s);

@@ -1,19 +1,27 @@
 /*
- * Memory and string helpers. No `rep movs/stos` (PVM emulates them one
- * iteration at a time) and no loops the compiler could turn back into calls
- * to these very functions.
+ * Memory and string helpers; no loops the compiler could turn back into
+ * calls to these very functions.
  */
 #include "gk.h"
 
 #define GK_NO_LIBCALLS __attribute__((optimize("no-tree-loop-distribute-patterns")))
 
+/*
+ * Bulk moves use `rep movsq` / `rep stosq`: PVM emulates them per iteration,
+ * but an iteration (~150 ns per 8 bytes zeroed, ~450 ns copied) costs a
+ * fraction of the loop it replaces (~400 ns zeroing, ~1.6 us copying 8 bytes
+ * with unrolled moves): a 70 MiB file hole took 33 s to read before.
+ */
 GK_NO_LIBCALLS void gk_copy(void *dst, const void *src, size_t n)
 {
 	unsigned char *d = dst;
 	const unsigned char *s = src;
-	for (; n >= 8; n -= 8, d += 8, s += 8)
-		__builtin_memcpy(d, s, 8); /* one unaligned 8-byte move */
-	for (; n; n--)
+	size_t words = n / 8;
+	__asm__ volatile("rep movsq"
+			 : "+D"(d), "+S"(s), "+c"(words)
+			 :
+			 : "memory");
+	for (n %= 8; n; n--)
 		*d++ = *s++;
 }
 
@@ -22,17 +30,12 @@ GK_NO_LIBCALLS void gk_zero(void *dst, size_t n)
 	unsigned char *d = dst;
 	for (; n && ((uintptr_t)d & 7); n--)
 		*d++ = 0;
-	/* Whole pages are common (reused job memory): 32 bytes a turn. */
-	for (; n >= 32; n -= 32, d += 32) {
-		volatile uint64_t *w = (volatile uint64_t *)d;
-		w[0] = 0;
-		w[1] = 0;
-		w[2] = 0;
-		w[3] = 0;
-	}
-	for (; n >= 8; n -= 8, d += 8)
-		*(volatile uint64_t *)d = 0;
-	for (; n; n--)
+	size_t words = n / 8;
+	__asm__ volatile("rep stosq"
+			 : "+D"(d), "+c"(words)
+			 : "a"(0ull)
+			 : "memory");
+	for (n %= 8; n; n--)
 		*d++ = 0;
 }
 

@@ -151,13 +151,7 @@ static struct vmm *start_at_point(const struct vmm_config *cfg,
 		run_vcpu(r);
 		run_fds_restore(r);
 	}
-	if (r->done) {
-		run_release(v);
-		return NULL;
-	}
-	res->boot_us = run_us_since(r->t_boot);
-	run_timer_disarm(r);
-	return v;
+	return run_keep(v);
 }
 
 struct vmm *vmm_fuzz_start(const struct vmm_config *cfg,

@@ -932,11 +932,17 @@ struct vmm *vmm_boot(const struct vmm_config *cfg, struct vmm_result *res)
 				     "ready for a job");
 	if (!r->done && run_save_pristine(r, err) < 0)
 		run_finish(r, VMM_ERROR, "snapshot: %s", err);
+	return run_keep(v);
+}
+
+struct vmm *run_keep(struct vmm *v)
+{
+	struct run *r = &v->r;
 	if (r->done) {
 		run_release(v);
 		return NULL;
 	}
-	res->boot_us = run_us_since(r->t_boot);
+	r->res->boot_us = run_us_since(r->t_boot);
 	run_timer_disarm(r);
 	return v;
 }

@@ -107,6 +107,9 @@ int run_save_pristine(struct run *r, char *err);
 /* Back to the pristine point, or the VM is marked broken. */
 void run_revert(struct run *r);
 void run_release(struct vmm *v);
+/* A booted VM that is to be kept: v, or NULL (and v released) when the
+ * outcome is final already; the boot's timer is disarmed. */
+struct vmm *run_keep(struct vmm *v);
 
 /* fuzz.c: an AL_FUZZ_OP the guest halted with; true when it was one. */
 bool fuzz_on_halt(struct run *r);

@@ -59,5 +59,7 @@ struct al_fuzz_state {
 	uint64_t input_len;        /* host -> guest: size of this input */
 	uint64_t cov_gpa, cov_len; /* the job's map (AL_FUZZ_CALL_COVERAGE) */
 };
+_Static_assert(sizeof(struct al_fuzz_state) == 88,
+	       "the layout fuzz/corpus/fuzz_fuzzstate was written for");
 
 #endif
