@@ -137,7 +137,7 @@ static int timer_set(struct run *r, uint64_t deadline, char *err)
 	return 0;
 }
 
-int run_timer_arm(struct run *r, char *err)
+static int run_timer_arm(struct run *r, char *err)
 {
 	return timer_set(r, r->deadline, err);
 }
@@ -290,7 +290,7 @@ static void take_result(struct run *r)
 }
 
 /* After any device activity: the guest may have become ready or done. */
-void run_advance(struct run *r)
+static void run_advance(struct run *r)
 {
 	if (r->done)
 		return;
@@ -865,7 +865,7 @@ int run_check_all(struct run *r, const struct vmm_config *cfg, bool job)
 	return c < 0 ? -1 : 0;
 }
 
-void run_release(struct vmm *v)
+static void run_release(struct vmm *v)
 {
 	struct run *r = &v->r;
 	alarm_run = NULL;

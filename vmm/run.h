@@ -91,7 +91,6 @@ int run_check_all(struct run *r, const struct vmm_config *cfg, bool job);
 void run_set_deadline(struct run *r, uint64_t t0, uint64_t timeout_ms);
 /* Creates and boots the VM. 0, or -1 with the outcome final. */
 int run_start_vm(struct run *r, uint64_t t0);
-int run_timer_arm(struct run *r, char *err);
 /* For the next job or input of a VM that ran before: a clean alarm state
  * and the timer armed for r->deadline. */
 int run_rearm(struct run *r, char *err);
@@ -100,13 +99,10 @@ void run_fds_nonblock(struct run *r);
 void run_fds_restore(struct run *r);
 /* Runs the vCPU until the outcome is final or the VM is pristine. */
 void run_vcpu(struct run *r);
-/* After any device activity: the guest may have become ready or done. */
-void run_advance(struct run *r);
 /* The pristine point: RAM, vCPU and every device as they are now. */
 int run_save_pristine(struct run *r, char *err);
 /* Back to the pristine point, or the VM is marked broken. */
 void run_revert(struct run *r);
-void run_release(struct vmm *v);
 /* A booted VM that is to be kept: v, or NULL (and v released) when the
  * outcome is final already; the boot's timer is disarmed. */
 struct vmm *run_keep(struct vmm *v);
