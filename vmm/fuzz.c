@@ -78,7 +78,10 @@ static void on_point(struct run *r, const struct al_fuzz_state *st)
 		return;
 	/* What the job wrote before its point goes to the boot's streams,
 	 * not into every later input's or job's. */
-	vsock_process(&r->vs);
+	if (vsock_process(&r->vs) < 0) {
+		run_finish(r, VMM_ERROR, "%s", r->vs.vdev.err);
+		return;
+	}
 	vsock_flush(&r->vs);
 	vsock_drop_buffered(&r->vs);
 	clear_op(r);
