@@ -32,7 +32,8 @@ static const char *fsops(const char *libc)
 static char *fresh_dir(const char *name)
 {
 	char dir[256], cmd[600];
-	snprintf(dir, sizeof(dir), "%s/../%s", getenv("JOBS"), name);
+	/* Beside the fixtures (in the build tree), never in the checkout. */
+	snprintf(dir, sizeof(dir), "%s/../%s", job(""), name);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mkdir -p '%s'", dir, dir);
 	cr_assert_eq(system(cmd), 0, "%s", cmd);
 	char *abs = realpath(dir, NULL);
