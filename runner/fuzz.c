@@ -135,12 +135,22 @@ static int fuzz_policy(const struct fuzz_opts *o, struct policy *p,
 		policy_default(p);
 	else if (policy_load(o->policy_path, p, err, errlen) < 0)
 		return -1;
-	if (p->ndrives || p->nvsock_connect) {
-		snprintf(err, errlen, "%s: drives and vsock.connect are not "
-				      "offered in fuzzing mode",
+	if (p->nvsock_connect) {
+		snprintf(err, errlen, "%s: vsock.connect is not offered in "
+				      "fuzzing mode",
 			 o->policy_path);
 		return -1;
 	}
+	/* A revert empties the overlay: what was written before the point
+	 * would be lost after the first input. */
+	for (size_t i = 0; i < p->ndrives; i++)
+		if (p->drives[i].writable) {
+			snprintf(err, errlen, "%s: drives[%zu].writable: "
+					      "fuzzing mode offers read-only "
+					      "drives only",
+				 o->policy_path, i);
+			return -1;
+		}
 	if (o->memory && !parse_uint(o->memory, &v)) {
 		snprintf(err, errlen, "--memory: expected MiB, got '%s'",
 			 o->memory);
@@ -186,21 +196,12 @@ static int spawn_child(struct fuzzer *f, const struct vmm_config *cfg,
 		       const struct jail_config *limits, int shm_fd,
 		       int null_fd, char *err, size_t errlen)
 {
-	int sp[2];
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
-		snprintf(err, errlen, "fuzz: socketpair: %s", strerror(errno));
-		return -1;
-	}
-	int keep[FUZZ_NFDS] = {sp[1], cfg->kvm_fd, STDERR_FILENO,
-			       cfg->job_fd, shm_fd, null_fd};
-	struct jail_config jc = *limits;
-	jc.keep_fds = keep;
-	jc.nkeep = FUZZ_NFDS;
-	enum jail_side side = jail_spawn(&jc, &f->j, err, errlen);
+	const int fixed[FUZZ_NFDS - 1] = {cfg->kvm_fd, STDERR_FILENO,
+					  cfg->job_fd, shm_fd, null_fd};
+	enum jail_side side = worker_spawn(limits, fixed, FUZZ_NFDS - 1, cfg,
+					   -1, &f->j, &f->ctl, err, errlen);
 	if (side == JAIL_CHILD || side == JAIL_CHILD_FAILED)
 		fuzz_child(cfg, side, err);
-	close(sp[1]);
-	f->ctl = sp[0];
 	return side == JAIL_ERROR ? -1 : 0;
 }
 
@@ -304,14 +305,18 @@ static int run_input(struct fuzzer *f, uint64_t len, struct vmm_result *res)
 	}
 	if (take_reply(f, f->input_ms + WORKER_GRACE_MS, res) < 0)
 		return -1;
-	f->inputs++;
+	if (res->revert_error[0])
+		return -1;
+	/* A reply carries the revert after the input before it. */
+	if (f->inputs++) {
+		timing_add(&f->revert, res->revert.us);
+		timing_add(&f->vcpu, res->revert.vcpu_us);
+	}
 	timing_add(&f->run, res->run_us);
-	timing_add(&f->revert, res->revert.us);
-	timing_add(&f->vcpu, res->revert.vcpu_us);
 	timing_add(&f->cov, res->cov_us);
 	if (f->stats_path && f->inputs % STATS_EVERY == 0)
 		write_stats(f);
-	return res->revert_error[0] ? -1 : 0;
+	return 0;
 }
 
 /* ---- input ---- */
@@ -538,18 +543,20 @@ static int afl_loop(struct fuzzer *f)
 		ssize_t len = afl_input(f, tc);
 		if (len < 0 || standin_renew(f) < 0 || !put32((uint32_t)f->standin))
 			return EXIT_AIRLOCK_ERROR;
-		int rc = run_input(f, (uint64_t)len, &res);
+		if (run_input(f, (uint64_t)len, &res) < 0) {
+			/* The VM is lost: the input has no verdict, and
+			 * AFL must not file it as a crash. */
+			fprintf(stderr, "airlock: fuzz: %s\n",
+				res.revert_error[0] ? res.revert_error
+						    : res.message);
+			return EXIT_AIRLOCK_ERROR;
+		}
 		if (res.outcome == VMM_TIMED_OUT)
 			await_afl_timeout(f);
 		if (map && f->map_len)
 			memcpy(map, f->shm + FUZZ_SHM_MAP, f->map_len);
-		if (!put32(afl_status(&res)) || rc < 0) {
-			if (rc < 0)
-				fprintf(stderr, "airlock: fuzz: %s\n",
-					res.revert_error[0] ? res.revert_error
-							    : res.message);
+		if (!put32(afl_status(&res)))
 			return EXIT_AIRLOCK_ERROR;
-		}
 	}
 	return 0;
 }
@@ -650,7 +657,8 @@ static int fuzz_job(const struct fuzz_opts *o, const struct policy *p,
 	int rc = EXIT_AIRLOCK_ERROR;
 	if (job_fd < 0 ||
 	    job_check(job_fd, o->argv[0], p->vm.memory_mib << 20, rep) < 0 ||
-	    build_env(p, &h, rep) < 0 || (h.kvm = open_kvm(rep)) < 0)
+	    build_env(p, &h, rep) < 0 || open_drives(p, &h, rep) < 0 ||
+	    (h.kvm = open_kvm(rep)) < 0)
 		goto out;
 	h.kernel_len = (size_t)(airlock_kernel_end - airlock_kernel_start);
 	struct vmm_config cfg = vm_config_of(p, &h);

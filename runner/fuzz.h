@@ -20,7 +20,7 @@
 #define FUZZ_SHM_MAP AL_FUZZ_INPUT_MAX
 #define FUZZ_SHM_SIZE (AL_FUZZ_INPUT_MAX + AL_COV_MAP_MAX)
 
-/* The child's descriptors. */
+/* The child's descriptors; the drive images follow from FUZZ_NFDS on. */
 enum { FUZZ_CTL, FUZZ_KVM, FUZZ_ERR, FUZZ_JOB, FUZZ_SHM, FUZZ_NULL,
        FUZZ_NFDS };
 

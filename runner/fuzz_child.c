@@ -46,10 +46,15 @@ static __attribute__((noreturn)) void fail(const char *why)
 	leave(0);
 }
 
+/* The verdict of each input goes out before the VM is put back, so the
+ * revert overlaps the supervisor's (and AFL's) work on it; each reply
+ * carries the revert that came before its input. A VM that could not be
+ * put back answers the next request with why, and the child ends. */
 static void input_loop(struct vmm *vm, uint8_t *shm)
 {
 	struct fuzz_request q;
-	struct vmm_result res;
+	struct vmm_result res, reset;
+	memset(&reset, 0, sizeof(reset));
 	for (;;) {
 		struct iovec iov = {&q, sizeof(q)};
 		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
@@ -58,12 +63,20 @@ static void input_loop(struct vmm *vm, uint8_t *shm)
 			return;
 		if (got != (ssize_t)sizeof(q) || q.len > AL_FUZZ_INPUT_MAX)
 			fail("fuzz: malformed request from the supervisor");
+		if (reset.revert_error[0]) {
+			reset.outcome = VMM_ERROR;
+			reply(&reset, 0);
+			return;
+		}
 		int rc = vmm_fuzz_input(vm, shm + FUZZ_SHM_INPUT, q.len,
 					q.timeout_ms, shm + FUZZ_SHM_MAP,
 					AL_COV_MAP_MAX, &res);
+		res.revert = reset.revert;
 		reply(&res, vmm_fuzz_map_len(vm));
 		if (rc < 0)
 			return;
+		memset(&reset, 0, sizeof(reset));
+		vmm_fuzz_reset(vm, &reset);
 	}
 }
 
@@ -82,7 +95,8 @@ void fuzz_child(const struct vmm_config *base, enum jail_side side,
 	cfg.job_fd = FUZZ_JOB;
 	cfg.stdin_fd = FUZZ_NULL;
 	cfg.stdout_fd = cfg.stderr_fd = FUZZ_ERR;
-	cfg.ndrives = 0;
+	struct vmm_drive drives[AL_DRIVES_MAX];
+	worker_child_drives(&cfg, drives, FUZZ_NFDS);
 	cfg.nvsock_ports = 0;
 	cfg.before_first_run = lock_hook;
 	cfg.hook_arg = &sc;

@@ -28,33 +28,59 @@ void worker_init(struct worker *w)
 	w->j.cgroup_fd = w->j.go_fd = -1;
 }
 
-int worker_start(struct worker *w, const struct worker_setup *s, char *err,
-		 size_t errlen)
+enum jail_side worker_spawn(const struct jail_config *limits,
+			    const int *fixed, unsigned nfixed,
+			    const struct vmm_config *vm, int extra,
+			    struct jail *j, int *ctl, char *err,
+			    size_t errlen)
 {
-	int sp[2];
-	worker_init(w);
-	if (s->vm.ndrives > JAIL_MAX_FDS - WORKER_NFDS - 1) {
+	int sp[2], keep[JAIL_MAX_FDS];
+	if (1 + nfixed + vm->ndrives + 1 >= JAIL_MAX_FDS) {
 		snprintf(err, errlen, "worker: too many drives");
-		return -1;
+		return JAIL_ERROR;
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
 		snprintf(err, errlen, "worker: socketpair: %s", strerror(errno));
-		return -1;
+		return JAIL_ERROR;
 	}
-	int keep[JAIL_MAX_FDS] = {sp[1], s->vm.kvm_fd, STDERR_FILENO,
-				  STDERR_FILENO};
-	for (unsigned i = 0; i < s->vm.ndrives; i++)
-		keep[WORKER_NFDS + i] = s->vm.drives[i].fd;
-	struct jail_config jc = s->jail;
+	struct jail_config jc = *limits;
 	jc.keep_fds = keep;
-	jc.nkeep = WORKER_NFDS + s->vm.ndrives;
-	if (s->preload_fd >= 0)
-		keep[jc.nkeep++] = s->preload_fd;
-	enum jail_side side = jail_spawn(&jc, &w->j, err, errlen);
+	jc.nkeep = 0;
+	keep[jc.nkeep++] = sp[1];
+	for (unsigned i = 0; i < nfixed; i++)
+		keep[jc.nkeep++] = fixed[i];
+	for (unsigned i = 0; i < vm->ndrives; i++)
+		keep[jc.nkeep++] = vm->drives[i].fd;
+	if (extra >= 0)
+		keep[jc.nkeep++] = extra;
+	enum jail_side side = jail_spawn(&jc, j, err, errlen);
+	if (side == JAIL_CHILD || side == JAIL_CHILD_FAILED)
+		return side;
+	close(sp[1]);
+	*ctl = sp[0];
+	return side;
+}
+
+void worker_child_drives(struct vmm_config *cfg, struct vmm_drive *drives,
+			 int first_fd)
+{
+	for (unsigned i = 0; i < cfg->ndrives && i < AL_DRIVES_MAX; i++) {
+		drives[i] = cfg->drives[i];
+		drives[i].fd = first_fd + (int)i;
+	}
+	cfg->drives = drives;
+}
+
+int worker_start(struct worker *w, const struct worker_setup *s, char *err,
+		 size_t errlen)
+{
+	worker_init(w);
+	const int fixed[] = {s->vm.kvm_fd, STDERR_FILENO, STDERR_FILENO};
+	enum jail_side side =
+	    worker_spawn(&s->jail, fixed, WORKER_NFDS - 1, &s->vm,
+			 s->preload_fd, &w->j, &w->ctl, err, errlen);
 	if (side == JAIL_CHILD || side == JAIL_CHILD_FAILED)
 		worker_child(s, side, err);
-	close(sp[1]);
-	w->ctl = sp[0];
 	w->jail_us = w->j.setup_us;
 	if (side == JAIL_ERROR) {
 		worker_stop(w);

@@ -57,6 +57,24 @@ void worker_init(struct worker *w);
  * loop's ioctls and the revert's (jail/seccomp.c, warm). */
 struct jail_seccomp worker_warm_seccomp(int err_fd, int ctl_fd);
 
+/*
+ * Starts a jailed process that keeps, numbered from 0 in this order: its
+ * end of a new control socketpair, fixed[0..nfixed), the drive images of
+ * vm, then extra unless it is -1. Once the socketpair is made, *ctl gets
+ * our end, for the caller to close (also on JAIL_ERROR). Returns as
+ * jail_spawn: on JAIL_CHILD and JAIL_CHILD_FAILED the caller is the child.
+ */
+enum jail_side worker_spawn(const struct jail_config *limits,
+			    const int *fixed, unsigned nfixed,
+			    const struct vmm_config *vm, int extra,
+			    struct jail *j, int *ctl, char *err,
+			    size_t errlen);
+
+/* In the child: cfg's drives as worker_spawn numbered them, from first_fd
+ * on, written to drives (room for AL_DRIVES_MAX). */
+void worker_child_drives(struct vmm_config *cfg, struct vmm_drive *drives,
+			 int first_fd);
+
 /* Starts the jailed process; it boots in the background (WORKER_BOOTING).
  * 0, or -1 with err naming what failed. */
 int worker_start(struct worker *w, const struct worker_setup *s, char *err,

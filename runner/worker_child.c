@@ -127,11 +127,7 @@ void worker_child(const struct worker_setup *s, enum jail_side side,
 	struct jail_seccomp sc = worker_warm_seccomp(WORKER_ERR, WORKER_CTL);
 	struct vmm_drive drives[AL_DRIVES_MAX];
 	struct vmm_config cfg = s->vm;
-	for (unsigned i = 0; i < cfg.ndrives && i < AL_DRIVES_MAX; i++) {
-		drives[i] = s->vm.drives[i];
-		drives[i].fd = WORKER_NFDS + (int)i;
-	}
-	cfg.drives = drives;
+	worker_child_drives(&cfg, drives, WORKER_NFDS);
 	cfg.kvm_fd = WORKER_KVM;
 	cfg.job_fd = cfg.stdin_fd = cfg.stdout_fd = cfg.stderr_fd = -1;
 	cfg.argv = boot_argv;

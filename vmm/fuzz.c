@@ -226,11 +226,20 @@ int vmm_fuzz_input(struct vmm *v, const void *data, size_t len,
 	start_input(r);
 	r->pristine = false;
 	r->t_job = vmm_now_ns();
-	run_vcpu(r);
+	run_resume(r);
 	res->run_us = run_us_since(r->t_job);
 	copy_map(r, cov, cov_max);
 	run_timer_disarm(r);
 	r->input = NULL;
-	run_revert(r);
+	return 0;
+}
+
+int vmm_fuzz_reset(struct vmm *v, struct vmm_result *res)
+{
+	struct run *r = &v->r;
+
+	r->res = res;
+	if (!r->pristine && !r->broken)
+		run_revert(r);
 	return r->broken ? -1 : 0;
 }

@@ -151,6 +151,8 @@ static int prime_vcpu(struct kvm_vm *vm, char *err)
 	return 0;
 }
 
+#define SYNC_REGS_USED (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS)
+
 int kvm_vm_create(struct kvm_vm *vm, int kvm_fd, char *err)
 {
 	memset(vm, 0, sizeof(*vm));
@@ -201,6 +203,8 @@ int kvm_vm_create(struct kvm_vm *vm, int kvm_fd, char *err)
 	}
 	vm->tsc_khz = (uint64_t)khz;
 	vm->smep = cached_smep;
+	int sync = ioctl(vm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS);
+	vm->sync_regs = sync > 0 && (sync & SYNC_REGS_USED) == SYNC_REGS_USED;
 	if (prime_vcpu(vm, err) < 0)
 		goto fail;
 	return 0;

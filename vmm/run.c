@@ -514,10 +514,15 @@ const size_t vmm_warm_ioctls_n =
 
 void run_vcpu(struct run *r)
 {
+	start_clock(r);
+	run_resume(r);
+}
+
+void run_resume(struct run *r)
+{
 	struct kvm_run *run = r->vm.run;
 	char err[VMM_HOOK_ERR_MAX];
 
-	start_clock(r);
 	if (!r->done && !r->hooked && r->vm_cfg->before_first_run) {
 		err[0] = '\0';
 		r->hooked = true;

@@ -97,8 +97,12 @@ int run_rearm(struct run *r, char *err);
 void run_timer_disarm(struct run *r);
 void run_fds_nonblock(struct run *r);
 void run_fds_restore(struct run *r);
-/* Runs the vCPU until the outcome is final or the VM is pristine. */
+/* Runs the vCPU until the outcome is final or the VM is pristine, with
+ * the guest's clock set from the TSC now. */
 void run_vcpu(struct run *r);
+/* The same with the clock the guest has: a VM put back to a snapshot
+ * whose clock is still right (the TSC it pairs with never stops). */
+void run_resume(struct run *r);
 /* The pristine point: RAM, vCPU and every device as they are now. */
 int run_save_pristine(struct run *r, char *err);
 /* Back to the pristine point, or the VM is marked broken. */

@@ -204,13 +204,20 @@ uint64_t vmm_fuzz_map_len(const struct vmm *vm);
 
 /*
  * Runs one input (at most AL_FUZZ_INPUT_MAX bytes) from the snapshot point
- * for at most timeout_ms, copies the job's coverage map into cov (up to
- * cov_max bytes), then reverts the VM to the point. result as for vmm_job;
- * -1 when the VM could not be reverted (destroy it).
+ * for at most timeout_ms and copies the job's coverage map into cov (up to
+ * cov_max bytes). result as for vmm_run. The VM stays where the input left
+ * it, so that the caller can report the verdict before paying for the
+ * revert: vmm_fuzz_reset must come before the next input. -1 when the VM
+ * is not at its point (destroy it).
  */
 int vmm_fuzz_input(struct vmm *vm, const void *data, size_t len,
 		   uint64_t timeout_ms, uint8_t *cov, size_t cov_max,
 		   struct vmm_result *result);
+
+/* Puts the VM back to its point after an input; result->revert says what
+ * that took. -1 when it could not (result->revert_error says why):
+ * destroy the VM. */
+int vmm_fuzz_reset(struct vmm *vm, struct vmm_result *result);
 
 void vmm_destroy(struct vmm *vm);
 

@@ -219,6 +219,9 @@ struct kvm_vm {
 	/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2: pages the log names stay
 	 * writable until we clear them (snapshot.c). */
 	bool dirty_manual;
+	/* KVM_CAP_SYNC_REGS: registers and segment registers can reach
+	 * the next KVM_RUN through kvm_run, without an ioctl each. */
+	bool sync_regs;
 };
 
 int kvm_vm_create(struct kvm_vm *vm, int kvm_fd, char *err);

@@ -136,6 +136,66 @@ Test(fuzz, hanging_input_times_out_and_the_next_runs, .timeout = 300)
 	remove_tree(dir);
 }
 
+/* An ext2 image of data/ in dir and a policy naming it at /data. */
+static void make_drive_policy(const char *dir, bool writable)
+{
+	char cmd[1024];
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s' && mkdir -p data && printf SESAME > data/magic && "
+		 "printf 'ok\\n' > data/reply && "
+		 "mke2fs -q -F -t ext2 -d data data.ext2 1M >/dev/null 2>&1 && "
+		 "printf '{\"version\": 1, \"drives\": [{\"image\": "
+		 "\"data.ext2\", \"mount\": \"/data\", \"writable\": %s}]}' "
+		 "> policy.json",
+		 dir, writable ? "true" : "false");
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+}
+
+Test(fuzz, targets_read_their_drives_before_and_after_the_point,
+     .timeout = 300)
+{
+	require_kvm();
+	char dir[64], inputs[96], policy[96];
+	make_tmpdir(dir, sizeof(dir));
+	snprintf(inputs, sizeof(inputs), "%s/inputs", dir);
+	snprintf(policy, sizeof(policy), "%s/policy.json", dir);
+	make_drive_policy(dir, false);
+	cr_assert_eq(mkdir(inputs, 0755), 0);
+	WRITE_STR(inputs, "1-other", "hello");
+	WRITE_STR(inputs, "2-magic", "SESAME");
+	WRITE_STR(inputs, "3-again", "SESAME");
+	WRITE_STR(inputs, "4-short", "SESAM");
+	struct outcome o;
+	AIRLOCK(&o, "fuzz", "--policy", policy, "--replay", inputs, "--",
+		target("drive.cov"));
+	cr_expect_eq(o.status, 0, "status %d, stderr: %s", o.status, o.err);
+	cr_expect_str_eq(o.out,
+			 "1-other: exit 0\n2-magic: exit 3\n"
+			 "3-again: exit 3\n4-short: exit 0\n",
+			 "stderr: %s", o.err);
+	outcome_free(&o);
+	remove_tree(dir);
+}
+
+Test(fuzz, writable_drives_are_refused)
+{
+	char dir[64], inputs[96], policy[96];
+	make_tmpdir(dir, sizeof(dir));
+	snprintf(inputs, sizeof(inputs), "%s/inputs", dir);
+	snprintf(policy, sizeof(policy), "%s/policy.json", dir);
+	make_drive_policy(dir, true);
+	cr_assert_eq(mkdir(inputs, 0755), 0);
+	struct outcome o;
+	AIRLOCK(&o, "fuzz", "--policy", policy, "--replay", inputs, "--",
+		target("drive.cov"));
+	cr_expect_eq(o.status, 125, "status %d", o.status);
+	cr_expect(strstr(o.err, "drives[0].writable: fuzzing mode offers "
+				"read-only drives only"),
+		  "stderr: %s", o.err);
+	outcome_free(&o);
+	remove_tree(dir);
+}
+
 /* posix_spawn needs a path: afl-fuzz as PATH finds it. */
 static const char *afl_fuzz(void)
 {
