@@ -174,44 +174,85 @@ long ext2_inode(const struct ext2_fs *fs, uint32_t ino,
 	return size_ok(fs, out) ? 0 : -EXT2_EUCLEAN;
 }
 
-/* The physical block behind logical block lblk: 0 for a hole. */
-static long bmap(const struct ext2_fs *fs, const struct ext2_inode *in,
-		 uint64_t lblk, uint32_t *pblk)
+/* Entries of an indirect block read at once while a run is mapped. */
+#define MAP_BATCH 64
+
+/* How many of b[0..n) continue the run b[0] starts: consecutive blocks
+ * inside the file system, or holes. */
+static uint64_t run_of(const struct ext2_fs *fs, const uint32_t *b,
+		       uint64_t n)
 {
-	uint64_t per = fs->block_size / 4, span = 1;
-	unsigned levels = 0;
-	uint32_t b;
+	uint64_t i = 1;
+	while (i < n && (b[0] ? b[i] == b[0] + i && block_ok(fs, b[i])
+			      : b[i] == 0))
+		i++;
+	return i;
+}
+
+/*
+ * The run of logical blocks from lblk: *pblk is the physical block behind
+ * lblk (0 for a hole) and *count how many blocks from lblk on, at most max
+ * (> 0), lie physically consecutive or are all holes. A run stops at the
+ * end of the indirect block that maps it, so each call reads one entry per
+ * level above it and one batch of entries below.
+ */
+static long map_run(const struct ext2_fs *fs, const struct ext2_inode *in,
+		    uint64_t lblk, uint64_t max, uint32_t *pblk,
+		    uint64_t *count)
+{
+	uint64_t per = fs->block_size / 4, n;
+	uint32_t e[MAP_BATCH];
+	e[0] = 0; /* set below (max > 0), which the compiler cannot see */
 	if (lblk < 12) {
-		b = in->block[lblk];
+		n = GK_EXT2_MIN(12 - lblk, max);
+		for (uint64_t i = 0; i < n; i++)
+			e[i] = in->block[lblk + i];
 	} else {
-		lblk -= 12;
-		for (levels = 1; levels <= 3; levels++) {
+		uint64_t rel = lblk - 12, span = 1;
+		unsigned level;
+		for (level = 1; level <= 3; level++) {
 			span *= per;
-			if (lblk < span)
+			if (rel < span)
 				break;
-			lblk -= span;
+			rel -= span;
 		}
-		if (levels > 3)
+		if (level > 3)
 			return -EXT2_EFBIG;
-		b = in->block[11 + levels];
-	}
-	/* Walk down the indirect blocks, one 4-byte entry per level. */
-	for (; levels; levels--) {
-		if (!b)
-			break;
-		if (!block_ok(fs, b))
-			return -EXT2_EUCLEAN;
-		span /= per;
-		uint8_t e[4];
-		uint64_t off = (uint64_t)b * fs->block_size +
-			       (lblk / span % per) * 4;
-		if (fs->read(fs->ctx, off, e, sizeof(e)))
+		/* Down to the indirect block that names data blocks; a
+		 * missing one on the way is a hole over all it would map. */
+		uint32_t b = in->block[11 + level];
+		for (;;) {
+			if (!b) {
+				*pblk = 0;
+				*count = GK_EXT2_MIN(span - rel % span, max);
+				return 0;
+			}
+			if (!block_ok(fs, b))
+				return -EXT2_EUCLEAN;
+			if (span == per)
+				break;
+			span /= per;
+			uint8_t raw[4];
+			if (fs->read(fs->ctx,
+				     (uint64_t)b * fs->block_size +
+					 rel / span % per * 4,
+				     raw, sizeof(raw)))
+				return -EXT2_EIO;
+			b = le32(raw);
+		}
+		uint64_t at = rel % per;
+		uint8_t raw[MAP_BATCH * 4];
+		n = GK_EXT2_MIN(GK_EXT2_MIN(per - at, max), (uint64_t)MAP_BATCH);
+		if (fs->read(fs->ctx, (uint64_t)b * fs->block_size + at * 4, raw,
+			     n * 4))
 			return -EXT2_EIO;
-		b = le32(e);
+		for (uint64_t i = 0; i < n; i++)
+			e[i] = le32(raw + 4 * i);
 	}
-	if (b && !block_ok(fs, b))
+	if (e[0] && !block_ok(fs, e[0]))
 		return -EXT2_EUCLEAN;
-	*pblk = b;
+	*pblk = e[0];
+	*count = run_of(fs, e, n);
 	return 0;
 }
 
@@ -222,31 +263,24 @@ static void zero_bytes(uint8_t *p, uint64_t n)
 	__builtin_memset(p, 0, n);
 }
 
-/* Reads [off, off + len) of the inode's data, all inside one run of
- * physically consecutive blocks or one hole, or fails. Returns the bytes
- * done, at least one block's worth where len allows. */
+/* Reads [off, off + len) of the inode's data, as much of it as one run of
+ * physically consecutive blocks (or one hole) holds. Returns the bytes
+ * done, at least to the end of off's block where len allows. */
 static long read_run(const struct ext2_fs *fs, const struct ext2_inode *in,
 		     uint64_t off, uint8_t *buf, uint64_t len)
 {
-	uint64_t bs = fs->block_size, lblk = off / bs;
-	uint32_t first, next;
-	long r = bmap(fs, in, lblk, &first);
+	uint64_t bs = fs->block_size, skip = off % bs, count;
+	uint32_t first;
+	long r = map_run(fs, in, off / bs, (skip + len + bs - 1) / bs, &first,
+			 &count);
 	if (r)
 		return r;
-	uint64_t n = GK_EXT2_MIN(len, bs - off % bs);
-	/* Grow the run while the next block follows on disk. */
-	while (n < len && !bmap(fs, in, lblk + 1, &next) &&
-	       (first ? next == first + (lblk + 1 - off / bs)
-		      : next == 0)) {
-		lblk++;
-		n += GK_EXT2_MIN(len - n, bs);
-	}
+	uint64_t n = GK_EXT2_MIN(len, count * bs - skip);
 	if (!first) {
 		zero_bytes(buf, n);
 		return (long)n;
 	}
-	uint64_t at = (uint64_t)first * bs + off % bs;
-	if (fs->read(fs->ctx, at, buf, n))
+	if (fs->read(fs->ctx, (uint64_t)first * bs + skip, buf, n))
 		return -EXT2_EIO;
 	return (long)n;
 }
@@ -276,17 +310,19 @@ struct rec {
 	char name[EXT2_NAME_MAX + 1];
 };
 
+/* Header and name in one read: a record never crosses a block. */
 static long read_rec(const struct ext2_fs *fs, const struct ext2_inode *dir,
 		     uint64_t pos, struct rec *r)
 {
-	uint8_t h[DIRENT_HDR];
+	uint8_t h[DIRENT_HDR + EXT2_NAME_MAX];
 	uint64_t room = fs->block_size - pos % fs->block_size;
 	if (room < DIRENT_HDR || pos % 4)
 		return -EXT2_EUCLEAN;
-	long n = ext2_read(fs, dir, pos, h, sizeof(h));
+	uint64_t want = GK_EXT2_MIN(room, (uint64_t)sizeof(h));
+	long n = ext2_read(fs, dir, pos, h, want);
 	if (n < 0)
 		return n;
-	if (n != DIRENT_HDR)
+	if ((uint64_t)n != want)
 		return -EXT2_EUCLEAN;
 	r->ino = le32(h);
 	r->len = le16(h + 4);
@@ -294,15 +330,12 @@ static long read_rec(const struct ext2_fs *fs, const struct ext2_inode *dir,
 	r->type = fs->filetype ? h[7] : 0;
 	if (!fs->filetype)
 		r->name_len |= (size_t)h[7] << 8;
+	/* Within the record, hence within the bytes read. */
 	if (r->len < DIRENT_HDR || r->len % 4 || r->len > room ||
 	    r->name_len > r->len - DIRENT_HDR || r->name_len > EXT2_NAME_MAX ||
 	    (r->ino && !r->name_len) || r->ino > fs->inodes_count)
 		return -EXT2_EUCLEAN;
-	n = ext2_read(fs, dir, pos + DIRENT_HDR, r->name, r->name_len);
-	if (n < 0)
-		return n;
-	if ((size_t)n != r->name_len)
-		return -EXT2_EUCLEAN;
+	__builtin_memcpy(r->name, h + DIRENT_HDR, r->name_len);
 	r->name[r->name_len] = 0;
 	return 0;
 }

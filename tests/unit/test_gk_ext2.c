@@ -20,10 +20,12 @@ static char tree[64];
 static uint8_t *img;
 static size_t img_len;
 static struct ext2_fs fs;
+static unsigned reads; /* device reads so far */
 
 static long mem_read(void *ctx, uint64_t off, void *buf, uint64_t len)
 {
 	(void)ctx;
+	reads++;
 	if (off > img_len || len > img_len - off)
 		return -EXT2_EIO;
 	memcpy(buf, img + off, len);
@@ -137,6 +139,15 @@ static void check_contents(void)
 	}
 	for (size_t i = 0; i < BIG_LEN; i++)
 		cr_assert_eq(got[i], big_byte(i), "byte %zu", i);
+	/* Whole, in one call: runs of blocks are mapped a batch of entries
+	 * at a time, not a walk from the inode per block. */
+	memset(got, 0, BIG_LEN);
+	unsigned before = reads, blocks = BIG_LEN / fs.block_size;
+	cr_assert_eq(ext2_read(&fs, &in, 0, got, BIG_LEN), BIG_LEN);
+	for (size_t i = 0; i < BIG_LEN; i++)
+		cr_assert_eq(got[i], big_byte(i), "byte %zu", i);
+	cr_expect_lt(reads - before, blocks / 4,
+		     "%u device reads for %u blocks", reads - before, blocks);
 	free(got);
 
 	in = lookup("sparse");
@@ -146,6 +157,18 @@ static void check_contents(void)
 	cr_expect_eq(memcmp(buf, "\0\0\0\0\0\0\0\0", 8), 0);
 	cr_expect_eq(ext2_read(&fs, &in, SPARSE_LEN - 2, buf, 16), 5);
 	cr_expect_eq(memcmp(buf, "\0\0END", 5), 0);
+	/* Whole: a missing indirect block is one hole over all it maps. */
+	uint8_t *all = malloc(SPARSE_LEN + 3);
+	cr_assert_not_null(all);
+	memset(all, 1, SPARSE_LEN + 3);
+	before = reads;
+	cr_assert_eq(ext2_read(&fs, &in, 0, all, SPARSE_LEN + 3),
+		     SPARSE_LEN + 3);
+	cr_expect_lt(reads - before, 64u, "%u device reads", reads - before);
+	for (size_t i = 0; i < SPARSE_LEN; i++)
+		cr_assert_eq(all[i], 0, "byte %zu", i);
+	cr_expect_eq(memcmp(all + SPARSE_LEN, "END", 3), 0);
+	free(all);
 }
 
 static long count(void *ctx, const char *name, size_t len, uint32_t ino,
