@@ -107,7 +107,7 @@ static uint64_t build_stack(const struct gk_job *job,
 	const struct al_job *j = job->hdr;
 	uint64_t random = job->strings - 16;
 	uint64_t platform = random - 8;
-	random_fill(random, 16);
+	gk_copy((void *)(uintptr_t)random, GK_BI->fresh.at_random, 16);
 	/* "x86_64" and its NUL, in one store */
 	*(uint64_t *)platform = 0x000034365f363878ull;
 	uint64_t words = 1 + (j->argc + 1ull) + (j->envc + 1ull) + 2 * NAUXV;

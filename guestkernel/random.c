@@ -1,5 +1,5 @@
 /*
- * getrandom and AT_RANDOM: ChaCha12 keyed with the boot block's per-run
+ * getrandom: ChaCha12 keyed with the boot block's per-run
  * seed (the VMM writes a fresh one for every job, so the generator is keyed
  * when the job starts, never in the snapshot). Twelve rounds keep the
  * security margin of ChaCha at about 60% of ChaCha20's ring-0 instructions,
@@ -14,7 +14,7 @@ static uint64_t counter;
 
 void random_seed(void)
 {
-	const uint64_t *seed = GK_BI->seed;
+	const uint64_t *seed = GK_BI->fresh.seed;
 	for (unsigned i = 0; i < 4; i++) {
 		key[2 * i] = (uint32_t)seed[i];
 		key[2 * i + 1] = (uint32_t)(seed[i] >> 32);

@@ -464,8 +464,8 @@ int boot_write_bootinfo(const struct guest_mem *gm, const struct vm_layout *l,
 	bi.pml4_gpa = l->pml4_gpa;
 	bi.pte_gpa = l->pte_gpa;
 	bi.tsc_khz = tsc_khz;
-	if (getrandom(bi.seed, sizeof(bi.seed), 0) !=
-	    (ssize_t)sizeof(bi.seed)) {
+	if (getrandom(&bi.fresh, sizeof(bi.fresh), 0) !=
+	    (ssize_t)sizeof(bi.fresh)) {
 		vmm_errf(err, VMM_ERR_MAX,
 			 "getrandom for the guest seed failed");
 		return -1;
@@ -582,10 +582,10 @@ void boot_regs(struct kvm_regs *r, const struct al_kernel_header *k)
 
 int boot_reseed(const struct guest_mem *gm, char *err)
 {
-	uint64_t seed[4];
-	if (getrandom(seed, sizeof(seed), 0) != (ssize_t)sizeof(seed) ||
-	    gm_write(gm, AL_BOOTINFO_GPA + offsetof(struct al_bootinfo, seed),
-		     seed, sizeof(seed)) < 0) {
+	struct al_fresh f;
+	if (getrandom(&f, sizeof(f), 0) != (ssize_t)sizeof(f) ||
+	    gm_write(gm, AL_BOOTINFO_GPA + offsetof(struct al_bootinfo, fresh),
+		     &f, sizeof(f)) < 0) {
 		vmm_errf(err, VMM_ERR_MAX,
 			 "getrandom for the guest seed failed");
 		return -1;

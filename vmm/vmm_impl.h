@@ -195,7 +195,8 @@ int boot_build_tables(const struct guest_mem *gm, const struct vm_layout *l,
 int boot_write_bootinfo(const struct guest_mem *gm, const struct vm_layout *l,
 			const struct al_mmio_slot *slots, unsigned mmio_count,
 			uint64_t tsc_khz, uint32_t flags, char *err);
-/* A fresh random seed in bootinfo, for the next job of a warm VM. */
+/* Fresh random bytes in bootinfo (struct al_fresh), for the next job of
+ * a warm VM. */
 int boot_reseed(const struct guest_mem *gm, char *err);
 int boot_set_clock(const struct guest_mem *gm, uint64_t tsc_base,
 		   uint64_t realtime_ns);

@@ -76,7 +76,7 @@
 #define AL_PTE_ADDR 0x000ffffffffff000ull
 
 #define AL_BOOTINFO_MAGIC 0x4f4f424bu /* "KBOO" */
-#define AL_BOOT_VERSION 1u
+#define AL_BOOT_VERSION 2u
 
 #define AL_BOOT_F_VERBOSE 1u /* report each unimplemented syscall once */
 
@@ -88,6 +88,15 @@ struct al_mmio_slot {
 	uint64_t va;        /* AL_MMIO_VA + i * AL_MMIO_SLOT_SIZE */
 	uint32_t device_id; /* VIRTIO_ID_* */
 	uint32_t reserved;
+};
+
+/* Random bytes the VMM draws afresh for every run (boot and each job of a
+ * warm VM): the key of the guest's generator, and the job's AT_RANDOM
+ * bytes as they are, which would otherwise cost a generator block of
+ * ring-0 work per exec. */
+struct al_fresh {
+	uint64_t seed[4];
+	uint8_t at_random[16];
 };
 
 /*
@@ -110,7 +119,7 @@ struct al_bootinfo {
 	uint64_t tsc_khz;
 	uint64_t tsc_base;
 	uint64_t realtime_ns;
-	uint64_t seed[4]; /* fresh random bytes for every run */
+	struct al_fresh fresh;
 	uint32_t flags;   /* AL_BOOT_F_* */
 	uint32_t mmio_count;
 	struct al_mmio_slot mmio[AL_MMIO_MAX];

@@ -37,6 +37,24 @@ static int count_lines(const char *s, const char *prefix)
 	return n;
 }
 
+/* The n words after each of the n occurrences of `label` differ. */
+static void expect_all_differ(const char *out, const char *label, int n)
+{
+	char seen[8][17];
+	int got = 0;
+	cr_assert_leq(n, 8);
+	for (const char *p = strstr(out, label); p && got < n;
+	     p = strstr(p + 1, label)) {
+		cr_assert_eq(sscanf(p + strlen(label), "%16s", seen[got]), 1);
+		for (int i = 0; i < got; i++)
+			cr_assert_str_neq(seen[i], seen[got],
+					  "%sof job %d repeats job %d's", label,
+					  got, i);
+		got++;
+	}
+	cr_assert_eq(got, n, "%d lines '%s' in: %s", got, label, out);
+}
+
 Test(warm, secrets_do_not_survive_the_revert)
 {
 	require_kvm();
@@ -47,18 +65,10 @@ Test(warm, secrets_do_not_survive_the_revert)
 	cr_assert_eq(count_lines(o.out, "planted"), 4, "%s", o.out);
 	cr_assert_eq(count_lines(o.out, "clean"), 4, "%s", o.out);
 	cr_assert_eq(count_lines(o.out, "found"), 0, "%s", o.out);
-	/* Every job drew different random bytes. */
-	char seen[8][17];
-	int n = 0;
-	for (const char *p = strstr(o.out, "random "); p && n < 8;
-	     p = strstr(p + 1, "random ")) {
-		cr_assert_eq(sscanf(p, "random %16s", seen[n]), 1);
-		for (int i = 0; i < n; i++)
-			cr_assert_str_neq(seen[i], seen[n], "job %d repeats "
-				      "job %d's randomness", n, i);
-		n++;
-	}
-	cr_assert_eq(n, 8);
+	/* Every job drew different random bytes, from getrandom and in
+	 * AT_RANDOM. */
+	expect_all_differ(o.out, "random ", 8);
+	expect_all_differ(o.out, "aux ", 8);
 	cr_assert_eq(count_lines(o.err, "warm: job "), 8, "%s", o.err);
 	outcome_free(&o);
 }

@@ -2,13 +2,14 @@
  * For the warm-VM isolation tests. "plant" leaves a secret in heap memory,
  * in the stack, in a file under /tmp and in the environment of nothing but
  * itself; "seek" looks for it everywhere it can reach: fresh heap and stack
- * pages and the file. Both print eight random bytes, which must differ
- * between jobs.
+ * pages and the file. Both print eight bytes from getrandom ("random")
+ * and eight of AT_RANDOM ("aux"), which must differ between jobs.
  */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/random.h>
 #include <unistd.h>
 
@@ -53,6 +54,12 @@ static void seek(void)
 	puts(hit ? "found" : "clean");
 }
 
+static void print_hex(const char *what, const unsigned char *r)
+{
+	printf("%s %02x%02x%02x%02x%02x%02x%02x%02x\n", what, r[0], r[1], r[2],
+	       r[3], r[4], r[5], r[6], r[7]);
+}
+
 int main(int argc, char **argv)
 {
 	unsigned char r[8];
@@ -62,7 +69,7 @@ int main(int argc, char **argv)
 		plant();
 	else
 		seek();
-	printf("random %02x%02x%02x%02x%02x%02x%02x%02x\n", r[0], r[1], r[2],
-	       r[3], r[4], r[5], r[6], r[7]);
+	print_hex("random", r);
+	print_hex("aux", (const unsigned char *)getauxval(AT_RANDOM));
 	return 0;
 }

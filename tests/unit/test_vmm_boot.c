@@ -285,10 +285,13 @@ Test(vmm_boot, bootinfo_fields)
 	cr_assert_eq(bi.mmio[0].device_id, VIRTIO_ID_VSOCK);
 	cr_assert_eq(bi.panic_flag, 0);
 	cr_assert_eq(bi.wake_after_ns, 0);
-	/* a fresh seed every time */
+	/* a fresh seed and AT_RANDOM every time */
 	cr_assert_eq(boot_write_bootinfo(&gm, &lay, &slot, 1, 1, 0, err), 0);
 	gm_read(&gm, AL_BOOTINFO_GPA, &bi2, sizeof(bi2));
-	cr_assert(memcmp(bi.seed, bi2.seed, sizeof(bi.seed)) != 0);
+	cr_assert(memcmp(bi.fresh.seed, bi2.fresh.seed,
+			 sizeof(bi.fresh.seed)) != 0);
+	cr_assert(memcmp(bi.fresh.at_random, bi2.fresh.at_random,
+			 sizeof(bi.fresh.at_random)) != 0);
 }
 
 Test(vmm_boot, register_state_at_entry)
