@@ -123,6 +123,7 @@ afl_rate() {
 		rate=$(awk -F' *: *' '$1 == "execs_per_sec" { print $2 }' \
 			"$out/default/fuzzer_stats" 2>/dev/null)
 		printf '  %-34s %10s execs/s\n' "$label" "${rate:-n/a}"
+		last_rate=${rate:-}
 	else
 		printf '  %-34s n/a: %s\n' "$label" "$(afl_reason "$out.log")"
 	fi
@@ -136,10 +137,13 @@ fuzz() {
 	fi
 	ft=$tmp/fuzz
 	mkdir -p "$ft"
+	last_rate=""
 	afl_rate "afl-fuzz, forkserver (native)" "$ft/native" \
 		"$build/fuzzmode/chain.afl"
+	native_rate=$last_rate
 	# airlock's stderr does not reach us through afl-fuzz: it writes its
 	# per-input medians to --stats as it goes.
+	last_rate=""
 	if err=$("$build/airlock" fuzz --help 2>&1 >/dev/null); then
 		afl_rate "afl-fuzz, airlock fuzz" "$ft/airlock" \
 			"$build/airlock" fuzz --stats "$ft/airlock.stats" -- \
@@ -147,6 +151,12 @@ fuzz() {
 		line=$(grep -h '^airlock: fuzz stats:' "$ft/airlock.stats" \
 			2>/dev/null | tail -n 1)
 		echo "  per input in airlock: ${line:-n/a: no stats written}"
+		# The issue's target: at least half the native rate.
+		if [ -n "$native_rate" ] && [ -n "$last_rate" ]; then
+			awk -v a="$last_rate" -v n="$native_rate" 'BEGIN {
+				printf "  airlock fuzz at %.0f%% of the native forkserver\n",
+				100 * a / n }'
+		fi
 	else
 		printf '  %-34s n/a: %s\n' "afl-fuzz, airlock fuzz" \
 			"$(printf '%s\n' "${err:-no output}" | tail -n 1)"
