@@ -151,49 +151,51 @@ static void make_drive_policy(const char *dir, bool writable)
 	cr_assert_eq(system(cmd), 0, "%s", cmd);
 }
 
+/* Replays inputs (NAME, CONTENT pairs, then NULL) through drive.cov under
+ * a policy with a drive at /data. */
+static void replay_with_drive(bool writable, const char *const *inputs,
+			      struct outcome *o)
+{
+	char dir[64], in[96], policy[96];
+	make_tmpdir(dir, sizeof(dir));
+	snprintf(in, sizeof(in), "%s/inputs", dir);
+	snprintf(policy, sizeof(policy), "%s/policy.json", dir);
+	make_drive_policy(dir, writable);
+	cr_assert_eq(mkdir(in, 0755), 0);
+	for (; *inputs; inputs += 2)
+		WRITE_STR(in, inputs[0], inputs[1]);
+	AIRLOCK(o, "fuzz", "--policy", policy, "--replay", in, "--",
+		target("drive.cov"));
+	remove_tree(dir);
+}
+
 Test(fuzz, targets_read_their_drives_before_and_after_the_point,
      .timeout = 300)
 {
 	require_kvm();
-	char dir[64], inputs[96], policy[96];
-	make_tmpdir(dir, sizeof(dir));
-	snprintf(inputs, sizeof(inputs), "%s/inputs", dir);
-	snprintf(policy, sizeof(policy), "%s/policy.json", dir);
-	make_drive_policy(dir, false);
-	cr_assert_eq(mkdir(inputs, 0755), 0);
-	WRITE_STR(inputs, "1-other", "hello");
-	WRITE_STR(inputs, "2-magic", "SESAME");
-	WRITE_STR(inputs, "3-again", "SESAME");
-	WRITE_STR(inputs, "4-short", "SESAM");
 	struct outcome o;
-	AIRLOCK(&o, "fuzz", "--policy", policy, "--replay", inputs, "--",
-		target("drive.cov"));
+	replay_with_drive(false,
+			  (const char *const[]){"1-other", "hello", "2-magic",
+						"SESAME", "3-again", "SESAME",
+						"4-short", "SESAM", NULL},
+			  &o);
 	cr_expect_eq(o.status, 0, "status %d, stderr: %s", o.status, o.err);
 	cr_expect_str_eq(o.out,
 			 "1-other: exit 0\n2-magic: exit 3\n"
 			 "3-again: exit 3\n4-short: exit 0\n",
 			 "stderr: %s", o.err);
 	outcome_free(&o);
-	remove_tree(dir);
 }
 
 Test(fuzz, writable_drives_are_refused)
 {
-	char dir[64], inputs[96], policy[96];
-	make_tmpdir(dir, sizeof(dir));
-	snprintf(inputs, sizeof(inputs), "%s/inputs", dir);
-	snprintf(policy, sizeof(policy), "%s/policy.json", dir);
-	make_drive_policy(dir, true);
-	cr_assert_eq(mkdir(inputs, 0755), 0);
 	struct outcome o;
-	AIRLOCK(&o, "fuzz", "--policy", policy, "--replay", inputs, "--",
-		target("drive.cov"));
+	replay_with_drive(true, (const char *const[]){NULL}, &o);
 	cr_expect_eq(o.status, 125, "status %d", o.status);
 	cr_expect(strstr(o.err, "drives[0].writable: fuzzing mode offers "
 				"read-only drives only"),
 		  "stderr: %s", o.err);
 	outcome_free(&o);
-	remove_tree(dir);
 }
 
 /* posix_spawn needs a path: afl-fuzz as PATH finds it. */
