@@ -65,6 +65,9 @@ static void input_loop(struct vmm *vm, uint8_t *shm)
 			fail("fuzz: malformed request from the supervisor");
 		if (reset.revert_error[0]) {
 			reset.outcome = VMM_ERROR;
+			snprintf(reset.message, sizeof(reset.message),
+				 "fuzz: the VM could not be put back to its "
+				 "snapshot point after the last input");
 			reply(&reset, 0);
 			return;
 		}
