@@ -20,5 +20,7 @@
 
 #define GK_KSTACK_SIZE 16384 /* kernel stack: boot, syscalls, exceptions */
 #define GK_ISTACK_SIZE 4096  /* IST1: #DF, NMI, #MC */
+/* A job syscall's registers and iretq frame at the top of the kernel stack */
+#define GK_SYSFRAME_SIZE 96
 
 #endif

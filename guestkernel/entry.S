@@ -181,7 +181,12 @@ gk_trap_common:
 	.globl gk_kstack_guard
 gk_kstack_guard:
 	.skip 4096
-	.skip GK_KSTACK_SIZE
+	.skip GK_KSTACK_SIZE - GK_SYSFRAME_SIZE
+/* The top of the stack while a syscall runs: what gk_syscall_frame saved
+ * and the iretq frame back to the job (struct sysframe, sys_signal.c). */
+	.globl gk_sysframe
+gk_sysframe:
+	.skip GK_SYSFRAME_SIZE
 	.globl gk_kstack_top
 gk_kstack_top:
 	.skip GK_ISTACK_SIZE

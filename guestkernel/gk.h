@@ -296,10 +296,11 @@ GK_NORETURN void proc_exit(int code);
 GK_NORETURN void proc_kill(int sig, uint64_t fault_addr, uint64_t fault_rip);
 /* A signal raised by the job itself or by the kernel (SIGPIPE): applies the
  * disposition. Returns 0 when the job goes on (ignored, blocked, or caught:
- * handlers are recorded but never run); does not return when it dies. */
+ * the handler runs as the syscall returns); does not return when it dies. */
 long proc_raise(int sig);
-/* The job's disposition for sig: 0 SIG_DFL, 1 SIG_IGN, else a handler. */
-uint64_t proc_handler(int sig);
+/* sys_signal.c: enters the handler of a pending, unblocked signal as the
+ * current syscall returns ret to the job; returns what RAX gets. */
+long signal_deliver(long ret);
 
 /* ---- fault.c ----------------------------------------------------------- */
 struct gk_trapframe {

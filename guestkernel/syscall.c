@@ -168,9 +168,9 @@ static long enosys(long nr)
 	return -ENOSYS;
 }
 
-long gk_syscall(long a0, long a1, long a2, long a3, long a4, long a5, long nr)
+static long dispatch(long a0, long a1, long a2, long a3, long a4, long a5,
+		     long nr)
 {
-	gk_proc.syscalls++;
 	if (is_refused((uint64_t)nr)) {
 		if (refused_kill)
 			proc_kill(GK_SIGSYS, 0, 0);
@@ -181,4 +181,13 @@ long gk_syscall(long a0, long a1, long a2, long a3, long a4, long a5, long nr)
 	if (nr == AL_SYS_AIRLOCK)
 		return fuzz_call(a0, a1, a2);
 	return enosys(nr);
+}
+
+long gk_syscall(long a0, long a1, long a2, long a3, long a4, long a5, long nr)
+{
+	gk_proc.syscalls++;
+	long r = dispatch(a0, a1, a2, a3, a4, a5, nr);
+	if (gk_proc.sigpending & ~gk_proc.sigmask)
+		r = signal_deliver(r);
+	return r;
 }

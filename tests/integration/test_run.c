@@ -156,6 +156,31 @@ Test(run, faults_end_the_job_as_linux_signals_would)
 }
 
 /*
+ * Handlers of signals the job sends itself run as on Linux: the fixture's
+ * transcript (siginfo, masks, delivery on unblock, nesting, the alternate
+ * stack, SIGPIPE, siglongjmp out of abort(), SA_RESETHAND) and its death
+ * by SIGTERM are the same natively and in the guest.
+ */
+Test(run, signal_handlers_run_as_on_linux)
+{
+	require_kvm();
+	for (int i = 0; i < 2; i++) {
+		struct outcome native, o;
+		const char *prog = fixture("sighandle", libcs[i]);
+		run_cmd(&native, NULL, 0, (const char *const[]){prog, NULL});
+		cr_assert_eq(native.status, 128 + 15, "%s natively: %d",
+			     libcs[i], native.status);
+		AIRLOCK(&o, "run", "--", prog);
+		cr_expect_eq(o.status, native.status, "%s: status %d, stderr: %s",
+			     libcs[i], o.status, o.err);
+		cr_expect_str_eq(o.out, native.out, "%s: stderr: %s", libcs[i],
+				 o.err);
+		outcome_free(&native);
+		outcome_free(&o);
+	}
+}
+
+/*
  * An alignment-check fault depends on the CPU honouring EFLAGS.AC (QEMU's
  * software CPU does not), so the job must end exactly as it does natively
  * on the same CPU: SIGBUS on hardware.
