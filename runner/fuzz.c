@@ -5,7 +5,8 @@
  * (AFL's shared memory, the @@ file, or standard input), runs it in the
  * jailed child, copies the coverage into AFL's map and answers with a
  * "pid" and a wait status. With --replay DIR it runs saved inputs and
- * prints a verdict for each.
+ * prints a verdict for each. Otherwise (afl-showmap, or by hand) it runs
+ * one input and ends as the target did.
  *
  * The pid AFL is given belongs to a stand-in process: when AFL's own
  * timeout fires it kills that, and we end the input (SIGALRM to the VMM,
@@ -22,6 +23,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -71,6 +73,7 @@ struct fuzzer {
 	const char *stats_path;
 	pid_t standin;
 	int standin_fd; /* pidfd, -1 outside AFL */
+	int die_by;     /* one input outside AFL: the signal that ended it */
 	struct timing run, revert, vcpu, cov;
 };
 
@@ -173,17 +176,31 @@ static int fuzz_policy(const struct fuzz_opts *o, struct policy *p,
 	return 0;
 }
 
-/* `@@`, or AFL's own name for it, becomes the guest's input file. */
+/* What AFL++ 4.x tools put in place of `@@`: afl-fuzz (and afl-cmin),
+ * afl-tmin, afl-showmap, afl-analyze. */
+static bool afl_input_name(const char *arg)
+{
+	static const char *const prefixes[] = {
+	    ".cur_input", ".afl-tmin-temp-", ".afl-showmap-temp-",
+	    ".afl-analyze-temp-"};
+	const char *base = strrchr(arg, '/');
+	base = base ? base + 1 : arg;
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(*prefixes); i++)
+		if (strncmp(base, prefixes[i], strlen(prefixes[i])) == 0)
+			return true;
+	return false;
+}
+
+/* `@@`, or an AFL tool's own name for it, becomes the guest's input
+ * file. */
 static const char *input_argument(char **argv)
 {
 	const char *host = NULL;
 	for (size_t i = 1; argv[i]; i++) {
-		const char *base = strrchr(argv[i], '/');
-		base = base ? base + 1 : argv[i];
-		if (strcmp(argv[i], "@@") != 0 &&
-		    strncmp(base, ".cur_input", 10) != 0)
+		bool literal = strcmp(argv[i], "@@") == 0;
+		if (!literal && !afl_input_name(argv[i]))
 			continue;
-		if (strcmp(argv[i], "@@") != 0)
+		if (!literal)
 			host = argv[i];
 		argv[i] = (char *)AL_FUZZ_INPUT_PATH;
 	}
@@ -319,16 +336,32 @@ static int run_input(struct fuzzer *f, uint64_t len, struct vmm_result *res)
 	return 0;
 }
 
+/* The input has no verdict: its VM was lost. */
+static int vm_lost(const struct vmm_result *res)
+{
+	fprintf(stderr, "airlock: fuzz: %s\n",
+		res->revert_error[0] ? res->revert_error : res->message);
+	return EXIT_AIRLOCK_ERROR;
+}
+
 /* ---- input ---- */
 
-/* Up to AL_FUZZ_INPUT_MAX bytes of fd from offset 0 into the shared
- * memory; their count, or -1. */
+/* Up to AL_FUZZ_INPUT_MAX bytes of fd into the shared memory; their
+ * count, or -1. A file is read from offset 0 (AFL rewrites it in place for
+ * every input), a pipe as it comes. */
 static ssize_t load_fd(struct fuzzer *f, int fd)
 {
 	size_t have = 0;
+	bool seekable = true;
 	while (have < AL_FUZZ_INPUT_MAX) {
-		ssize_t n = pread(fd, f->shm + FUZZ_SHM_INPUT + have,
-				  AL_FUZZ_INPUT_MAX - have, (off_t)have);
+		uint8_t *to = f->shm + FUZZ_SHM_INPUT + have;
+		size_t room = AL_FUZZ_INPUT_MAX - have;
+		ssize_t n = seekable ? pread(fd, to, room, (off_t)have)
+				     : read(fd, to, room);
+		if (n < 0 && errno == ESPIPE && seekable) {
+			seekable = false;
+			continue;
+		}
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -402,12 +435,8 @@ static int replay(struct fuzzer *f, const char *dir)
 			rc = EXIT_AIRLOCK_ERROR;
 			continue;
 		}
-		if (run_input(f, (uint64_t)len, &res) < 0) {
-			fprintf(stderr, "airlock: fuzz: %s\n",
-				res.revert_error[0] ? res.revert_error
-						    : res.message);
-			rc = EXIT_AIRLOCK_ERROR;
-		}
+		if (run_input(f, (uint64_t)len, &res) < 0)
+			rc = vm_lost(&res);
 		print_verdict(list[i]->d_name, &res);
 	}
 	for (int i = 0; i < n; i++)
@@ -423,13 +452,28 @@ static bool under_afl(void)
 	return fcntl(AFL_CTL_FD, F_GETFD) >= 0 && fcntl(AFL_ST_FD, F_GETFD) >= 0;
 }
 
-static void *afl_shm(const char *var)
+/* AFL's segment named by the variable, and its size. */
+static void *afl_shm(const char *var, size_t *size)
 {
 	const char *id = getenv(var);
-	if (!id)
+	struct shmid_ds ds;
+	if (!id || shmctl(atoi(id), IPC_STAT, &ds) < 0)
 		return NULL;
 	void *p = shmat(atoi(id), NULL, 0);
+	*size = ds.shm_segsz;
 	return p == (void *)-1 ? NULL : p;
+}
+
+/* The input's edges into AFL's map, as far as the map goes. Byte 0 is
+ * AFL++'s sign of an instrumented target, which afl-showmap (and so
+ * afl-cmin) insists on; our runtime never gives an edge that slot. */
+static void afl_map_out(const struct fuzzer *f, uint8_t *map, size_t size)
+{
+	if (!map || !f->map_len || !size)
+		return;
+	memcpy(map, f->shm + FUZZ_SHM_MAP,
+	       f->map_len < size ? f->map_len : size);
+	map[0] = 1;
 }
 
 /* The pid AFL may kill on its timeout. */
@@ -495,13 +539,17 @@ static uint32_t afl_status(const struct vmm_result *r)
 	}
 }
 
-static ssize_t afl_input(struct fuzzer *f, const uint8_t *tc)
+/* AFL's test case: in its shared memory (tc_size bytes, a length first),
+ * else the @@ file or standard input. */
+static ssize_t afl_input(struct fuzzer *f, const uint8_t *tc, size_t tc_size)
 {
-	if (tc) {
+	if (tc && tc_size >= 4) {
 		uint32_t len;
 		memcpy(&len, tc, 4);
 		if (len > AL_FUZZ_INPUT_MAX)
 			len = AL_FUZZ_INPUT_MAX;
+		if (len > tc_size - 4)
+			len = (uint32_t)(tc_size - 4);
 		memcpy(f->shm + FUZZ_SHM_INPUT, tc + 4, len);
 		return len;
 	}
@@ -524,8 +572,9 @@ static int afl_handshake(struct fuzzer *f, const uint8_t *tc)
 
 static int afl_loop(struct fuzzer *f)
 {
-	uint8_t *map = afl_shm("__AFL_SHM_ID");
-	const uint8_t *tc = afl_shm("__AFL_SHM_FUZZ_ID");
+	size_t map_size = 0, tc_size = 0;
+	uint8_t *map = afl_shm("__AFL_SHM_ID", &map_size);
+	const uint8_t *tc = afl_shm("__AFL_SHM_FUZZ_ID", &tc_size);
 	if (!f->map_len)
 		fprintf(stderr, "airlock: fuzz: %s registered no coverage map: "
 				"build it with -fsanitize-coverage=trace-pc-guard "
@@ -540,25 +589,74 @@ static int afl_loop(struct fuzzer *f)
 	uint32_t req;
 	while (get32(&req)) {
 		struct vmm_result res;
-		ssize_t len = afl_input(f, tc);
+		ssize_t len = afl_input(f, tc, tc_size);
 		if (len < 0 || standin_renew(f) < 0 || !put32((uint32_t)f->standin))
 			return EXIT_AIRLOCK_ERROR;
-		if (run_input(f, (uint64_t)len, &res) < 0) {
-			/* The VM is lost: the input has no verdict, and
-			 * AFL must not file it as a crash. */
-			fprintf(stderr, "airlock: fuzz: %s\n",
-				res.revert_error[0] ? res.revert_error
-						    : res.message);
-			return EXIT_AIRLOCK_ERROR;
-		}
+		/* AFL must not file an input without a verdict as a
+		 * crash. */
+		if (run_input(f, (uint64_t)len, &res) < 0)
+			return vm_lost(&res);
 		if (res.outcome == VMM_TIMED_OUT)
 			await_afl_timeout(f);
-		if (map && f->map_len)
-			memcpy(map, f->shm + FUZZ_SHM_MAP, f->map_len);
+		afl_map_out(f, map, map_size);
 		if (!put32(afl_status(&res)))
 			return EXIT_AIRLOCK_ERROR;
 	}
 	return 0;
+}
+
+/* Outside a forkserver (afl-showmap, afl-cmin's first check, or by hand):
+ * one input from the @@ file or standard input, its edges into AFL's map
+ * when there is one, and the target's verdict becomes ours: its exit code,
+ * its signal (f->die_by, raised once everything is cleaned up), or 124 for
+ * a timeout. A guest kernel panic is a crash, as under afl-fuzz. */
+static int one_input(struct fuzzer *f)
+{
+	struct vmm_result res;
+	ssize_t len = f->input_path ? load_path(f, f->input_path)
+				    : load_fd(f, STDIN_FILENO);
+	if (len < 0) {
+		fprintf(stderr, "airlock: fuzz: %s: %s\n",
+			f->input_path ? f->input_path : "standard input",
+			strerror(errno));
+		return EXIT_AIRLOCK_ERROR;
+	}
+	if (run_input(f, (uint64_t)len, &res) < 0)
+		return vm_lost(&res);
+	size_t map_size = 0;
+	uint8_t *map = afl_shm("__AFL_SHM_ID", &map_size);
+	afl_map_out(f, map, map_size);
+	switch (res.outcome) {
+	case VMM_EXITED:
+		return res.value;
+	case VMM_TIMED_OUT:
+		fprintf(stderr, "airlock: fuzz: the input ran past its limit "
+				"of %llu ms\n",
+			(unsigned long long)f->input_ms);
+		return EXIT_TIMEOUT;
+	case VMM_SIGNALED:
+		f->die_by = res.value;
+		break;
+	default:
+		fprintf(stderr, "airlock: fuzz: %s\n", res.message);
+		f->die_by = SIGABRT;
+		break;
+	}
+	return 128 + f->die_by;
+}
+
+/* Ends this process by sig, as the target ended, for a parent that reads
+ * the wait status (AFL's tools do); no core file is left behind. */
+static void die_by_signal(int sig)
+{
+	struct rlimit no_core = {0, 0};
+	sigset_t set;
+	setrlimit(RLIMIT_CORE, &no_core);
+	signal(sig, SIG_DFL);
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	raise(sig);
 }
 
 /* ---- the command ---- */
@@ -667,7 +765,9 @@ static int fuzz_job(const struct fuzz_opts *o, const struct policy *p,
 	cfg.argv = o->argv;
 	cfg.verbose = o->verbose;
 	if (start(f, p, &cfg, rep) == 0)
-		rc = o->replay ? replay(f, o->replay) : afl_loop(f);
+		rc = o->replay	   ? replay(f, o->replay)
+		     : under_afl() ? afl_loop(f)
+				   : one_input(f);
 out:
 	if (job_fd >= 0)
 		close(job_fd);
@@ -690,11 +790,11 @@ int cmd_fuzz(int argc, char **argv)
 	f.j.cgroup_fd = f.j.go_fd = -1;
 	struct policy pol;
 	f.input_path = input_argument(o.argv);
-	if (!o.replay && !under_afl()) {
-		fprintf(stderr, "airlock: fuzz: not started by afl-fuzz (no "
-				"forkserver descriptors %d and %d): run it "
-				"under afl-fuzz, or give --replay DIR\n",
-			AFL_CTL_FD, AFL_ST_FD);
+	if (!o.replay && !under_afl() && !f.input_path &&
+	    isatty(STDIN_FILENO)) {
+		fprintf(stderr, "airlock: fuzz: no input: give one on standard "
+				"input, run it under afl-fuzz (or another "
+				"AFL++ tool), or give --replay DIR\n");
 		return EXIT_AIRLOCK_ERROR;
 	}
 	if (fuzz_policy(&o, &pol, &f.input_ms, rep.reason,
@@ -703,8 +803,11 @@ int cmd_fuzz(int argc, char **argv)
 	policy_free(&pol);
 	if (rep.exit_status != 0 && rep.reason[0])
 		fprintf(stderr, "airlock: %s\n", rep.reason);
-	if (f.inputs)
+	/* One input's medians say nothing. */
+	if (f.inputs > 1 || (f.inputs && f.stats_path))
 		write_stats(&f);
 	stop(&f);
+	if (f.die_by)
+		die_by_signal(f.die_by);
 	return rep.exit_status != 0 ? rep.exit_status : rc;
 }

@@ -198,23 +198,25 @@ Test(fuzz, writable_drives_are_refused)
 	outcome_free(&o);
 }
 
-/* posix_spawn needs a path: afl-fuzz as PATH finds it. */
-static const char *afl_fuzz(void)
+/* posix_spawn needs a path: an AFL++ tool as PATH finds it. */
+static const char *afl_tool(const char *name)
 {
-	static char path[512];
+	static char paths[2][512];
+	static unsigned next;
+	char *path = paths[next++ % 2];
 	const char *env = getenv("PATH");
 	char *dirs = strdup(env ? env : "/usr/bin:/bin");
 	cr_assert_not_null(dirs);
 	for (char *save, *d = strtok_r(dirs, ":", &save); d;
 	     d = strtok_r(NULL, ":", &save)) {
-		snprintf(path, sizeof(path), "%s/afl-fuzz", d);
+		snprintf(path, sizeof(paths[0]), "%s/%s", d, name);
 		if (access(path, X_OK) == 0) {
 			free(dirs);
 			return path;
 		}
 	}
 	free(dirs);
-	cr_assert_fail("afl-fuzz is not installed (./scripts/install-deps)");
+	cr_assert_fail("%s is not installed (./scripts/install-deps)", name);
 	return NULL;
 }
 
@@ -282,11 +284,15 @@ static void expect_all_abort(const char *out)
  * the deterministic stages make it take well under a minute at the exec
  * rates seen; AFL stops at the first crash.
  */
+static const char *airlock_path(void)
+{
+	return getenv("AIRLOCK") ? getenv("AIRLOCK") : "build/airlock";
+}
+
 Test(fuzz, afl_finds_the_crash_through_airlock, .timeout = 400)
 {
 	require_kvm();
-	const char *airlock =
-	    getenv("AIRLOCK") ? getenv("AIRLOCK") : "build/airlock";
+	const char *airlock = airlock_path();
 	char dir[64], out[96], crashes[128], replay[96];
 	make_tmpdir(dir, sizeof(dir));
 	snprintf(out, sizeof(out), "%s/out", dir);
@@ -303,11 +309,11 @@ Test(fuzz, afl_finds_the_crash_through_airlock, .timeout = 400)
 	sanitizer_options_for_afl();
 	struct outcome o;
 	run_cmd(&o, NULL, 0,
-		(const char *const[]){afl_fuzz(), "-V", "150", "-D", "-t",
-				      "1000", "-x", "tests/fuzzmode/chain.dict",
-				      "-i", "tests/fuzzmode/seeds", "-o", out,
-				      "--", airlock, "fuzz", "--",
-				      target("chain.cov"), NULL});
+		(const char *const[]){
+		    afl_tool("afl-fuzz"), "-V", "150", "-D", "-t", "1000", "-x",
+		    "tests/fuzzmode/chain.dict", "-i", "tests/fuzzmode/seeds",
+		    "-o", out, "--", airlock, "fuzz", "--", target("chain.cov"),
+		    NULL});
 	cr_assert_eq(o.status, 0, "afl-fuzz: status %d\n%s\n%s", o.status,
 		     o.out, o.err);
 	outcome_free(&o);
@@ -321,4 +327,120 @@ Test(fuzz, afl_finds_the_crash_through_airlock, .timeout = 400)
 	expect_all_abort(o.out);
 	outcome_free(&o);
 	remove_tree(dir);
+}
+
+static int count_lines(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	cr_assert_not_null(f, "open %s", path);
+	int n = 0;
+	for (int c; (c = fgetc(f)) != EOF;)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
+/* afl-showmap runs airlock fuzz once, outside a forkserver, with the
+ * input on a pipe: exit 0 or 2 (the target crashed) and the edges. */
+static int showmap_one(const char *dir, const char *input)
+{
+	char map[128];
+	snprintf(map, sizeof(map), "%s/map", dir);
+	struct outcome o;
+	run_cmd(&o, input, strlen(input),
+		(const char *const[]){afl_tool("afl-showmap"), "-q", "-o", map,
+				      "--", airlock_path(), "fuzz", "--",
+				      target("chain.cov"), NULL});
+	int status = o.status;
+	cr_expect(status == 0 || status == 2, "afl-showmap: status %d\n%s",
+		  status, o.err);
+	outcome_free(&o);
+	cr_expect_gt(count_lines(map), 0, "no edges for '%s'", input);
+	return status;
+}
+
+/*
+ * AFL++'s other tools: afl-showmap runs one input without a forkserver
+ * (and airlock ends as the target did, so a crash is a crash), afl-showmap
+ * -i and afl-tmin put their own file names in place of @@. Each longer
+ * prefix of the magic passes one more comparison, so its trace is longer:
+ * proof that every file's bytes reached the target.
+ */
+Test(fuzz, afl_showmap_and_afl_tmin_work_through_airlock, .timeout = 400)
+{
+	require_kvm();
+	setenv("AFL_SKIP_CPUFREQ", "1", 1);
+	setenv("AFL_NO_AFFINITY", "1", 1);
+	sanitizer_options_for_afl();
+	char dir[64], in[96], traces[96], min[96], big[96];
+	make_tmpdir(dir, sizeof(dir));
+	cr_expect_eq(showmap_one(dir, "AIRxyz"), 0);
+	cr_expect_eq(showmap_one(dir, "AIRLOCK!"), 2, "the crash is lost");
+
+	snprintf(in, sizeof(in), "%s/in", dir);
+	snprintf(traces, sizeof(traces), "%s/traces", dir);
+	cr_assert_eq(mkdir(in, 0755), 0);
+	static const char *const prefixes[] = {"z", "Az", "AIRz", "AIRLOCz"};
+	enum { NPREFIXES = sizeof(prefixes) / sizeof(*prefixes) };
+	for (int i = 0; i < NPREFIXES; i++) {
+		char name[8];
+		snprintf(name, sizeof(name), "%d", i);
+		WRITE_STR(in, name, prefixes[i]);
+	}
+	struct outcome o;
+	run_cmd(&o, NULL, 0,
+		(const char *const[]){afl_tool("afl-showmap"), "-q", "-i", in,
+				      "-o", traces, "--", airlock_path(),
+				      "fuzz", "--", target("chain.cov"), "@@",
+				      NULL});
+	cr_expect_eq(o.status, 0, "afl-showmap -i: status %d\n%s", o.status,
+		     o.err);
+	outcome_free(&o);
+	int last = 0;
+	for (int i = 0; i < NPREFIXES; i++) {
+		char path[160];
+		snprintf(path, sizeof(path), "%s/%d", traces, i);
+		int n = count_lines(path);
+		cr_expect_gt(n, last,
+			     "trace of '%s': %d edges, not more than "
+			     "the shorter prefix's %d",
+			     prefixes[i], n, last);
+		last = n;
+	}
+
+	snprintf(big, sizeof(big), "%s/big", dir);
+	snprintf(min, sizeof(min), "%s/min", dir);
+	WRITE_STR(dir, "big", "AIRLOCK!and a long tail that is not needed");
+	run_cmd(&o, NULL, 0,
+		(const char *const[]){afl_tool("afl-tmin"), "-i", big, "-o",
+				      min, "--", airlock_path(), "fuzz", "--",
+				      target("chain.cov"), "@@", NULL});
+	cr_expect_eq(o.status, 0, "afl-tmin: status %d\n%s", o.status, o.err);
+	outcome_free(&o);
+	char got[64] = {0};
+	FILE *f = fopen(min, "r");
+	cr_assert_not_null(f, "afl-tmin wrote no %s", min);
+	cr_expect_eq(fread(got, 1, sizeof(got) - 1, f), 8);
+	fclose(f);
+	cr_expect_str_eq(got, "AIRLOCK!");
+	remove_tree(dir);
+}
+
+/* By hand: one input on standard input, the target's own end. */
+Test(fuzz, one_input_outside_afl_ends_as_the_target_did, .timeout = 300)
+{
+	require_kvm();
+	struct outcome o;
+	static const char *const cases[][2] = {
+	    {"hello", "0"}, {"AIRLOCK!", "134"}, {"HANG", "124"}};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		const char *input = cases[i][0];
+		run_airlock(&o, input, strlen(input),
+			    (const char *const[]){"fuzz", "--",
+						  target("chain.cov"), NULL});
+		cr_expect_eq(o.status, atoi(cases[i][1]),
+			     "'%s': status %d, stderr: %s", input, o.status,
+			     o.err);
+		outcome_free(&o);
+	}
 }
