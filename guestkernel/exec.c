@@ -139,13 +139,17 @@ static uint64_t stack_gap(uint64_t brk, uint64_t guard)
 	return gk_page_down(gap);
 }
 
-void exec_refuse(const char *why)
+void exec_stop(uint16_t type, const void *msg, uint32_t len)
 {
-	vsock_send_msg(AL_MSG_EXEC_ERROR, why,
-		       (uint32_t)GK_MIN(gk_strlen(why),
-					(size_t)AL_EXEC_ERROR_MAX));
+	vsock_send_msg(type, msg, len);
 	for (;;)
 		pf_halt(0);
+}
+
+void exec_refuse(const char *why)
+{
+	exec_stop(AL_MSG_EXEC_ERROR, why,
+		  (uint32_t)GK_MIN(gk_strlen(why), (size_t)AL_EXEC_ERROR_MAX));
 }
 
 void exec_job(const struct gk_job *job)

@@ -180,13 +180,24 @@ static const struct gk_inode_ops ext2_ops = {
 
 /* ---- mounting ---------------------------------------------------------------- */
 
-static GK_NORETURN void mount_fail(unsigned i, const char *mount,
-				   const char *why)
+/* The VMM names the drive and its mount point. */
+static GK_NORETURN void mount_fail(unsigned i, const char *why)
 {
 	char msg[AL_EXEC_ERROR_MAX];
-	gk_fmt(msg, sizeof(msg), "drive %u at %s: %s", (uint64_t)i, mount,
+	size_t n = GK_MIN(gk_strlen(why), sizeof(msg) - 1);
+	msg[0] = (char)i;
+	gk_copy(msg + 1, why, n);
+	exec_stop(AL_MSG_DRIVE_ERROR, msg, (uint32_t)n + 1);
+}
+
+static GK_NORETURN void image_fail(unsigned i, const char *why)
+{
+	char msg[AL_EXEC_ERROR_MAX];
+	gk_fmt(msg, sizeof(msg),
+	       "not an ext2 image airlock can read: %s (mke2fs -t ext2 -d DIR "
+	       "IMAGE makes one)",
 	       why);
-	exec_refuse(msg);
+	mount_fail(i, msg);
 }
 
 static void mount_drive(unsigned i, const struct al_job_drive *d)
@@ -195,24 +206,24 @@ static void mount_drive(unsigned i, const struct al_job_drive *d)
 	gk_copy(mount, d->mount, sizeof(mount));
 	mount[sizeof(mount) - 1] = 0;
 	if (mount[0] != '/')
-		mount_fail(i, mount, "the mount point is not an absolute path");
+		mount_fail(i, "the mount point is not an absolute path");
 	struct gk_ext2_mount *m = &mounts[i];
 	m->dev = blk_get(d->mmio_index);
 	if (!m->dev)
-		mount_fail(i, mount, "no virtio-blk device answers");
+		mount_fail(i, "no virtio-blk device answers");
 	m->sectors = blk_sectors(m->dev);
 	m->st_dev = FIRST_DEV + i;
 	if (ext2_open(&m->fs, drive_read, m, m->sectors * GK_SECTOR_SIZE))
-		mount_fail(i, mount, m->fs.why);
+		image_fail(i, m->fs.why);
 	struct ext2_inode disk;
 	struct gk_inode *root, *dir;
 	if (ext2_inode(&m->fs, EXT2_ROOT_INO, &disk) ||
 	    (disk.mode & S_IFMT) != S_IFDIR)
-		mount_fail(i, mount, "the root directory is unreadable");
+		image_fail(i, "its root directory is unreadable");
 	if (!(root = inode_from_disk(m, &disk)))
-		mount_fail(i, mount, "out of memory");
+		mount_fail(i, "out of memory");
 	if (vfs_mkdir_p(mount, &dir))
-		mount_fail(i, mount, "cannot make the mount point");
+		mount_fail(i, "cannot make the mount point");
 	/* The mount holds both for the life of the job. */
 	root->covered = dir;
 	dir->mounted = root;

@@ -224,7 +224,9 @@ const char *elf_prepare(const struct gk_job *job, struct gk_elf_info *info);
 
 /* ---- exec.c ------------------------------------------------------------ */
 GK_NORETURN void exec_job(const struct gk_job *job);
-/* Sends AL_MSG_EXEC_ERROR with why and stops. */
+/* Ends the job before it starts with one control message of this type;
+ * exec_refuse: AL_MSG_EXEC_ERROR with why. */
+GK_NORETURN void exec_stop(uint16_t type, const void *msg, uint32_t len);
 GK_NORETURN void exec_refuse(const char *why);
 
 /* ---- mm.c -------------------------------------------------------------- */

@@ -29,6 +29,8 @@ static const char *type_name(uint16_t t)
 		return "ENOSYS";
 	case AL_MSG_EXEC_ERROR:
 		return "EXEC_ERROR";
+	case AL_MSG_DRIVE_ERROR:
+		return "DRIVE_ERROR";
 	default:
 		return "unknown";
 	}
@@ -65,6 +67,10 @@ static int check_header(struct vmm_control *c, char *err)
 		break;
 	case AL_MSG_EXEC_ERROR:
 		want_min = 1;
+		want_max = AL_EXEC_ERROR_MAX;
+		break;
+	case AL_MSG_DRIVE_ERROR:
+		want_min = 2;
 		want_max = AL_EXEC_ERROR_MAX;
 		break;
 	default:
@@ -128,6 +134,7 @@ static int handle_message(struct vmm_control *c, char *err)
 	}
 	case AL_MSG_RESULT:
 	case AL_MSG_EXEC_ERROR:
+	case AL_MSG_DRIVE_ERROR:
 		if (c->state != CTL_RUNNING) {
 			vmm_errf(err, VMM_ERR_MAX,
 				 "%s message before the job was sent",
@@ -136,9 +143,12 @@ static int handle_message(struct vmm_control *c, char *err)
 		}
 		break;
 	}
-	if (type == AL_MSG_EXEC_ERROR) {
-		vmm_sanitize(c->exec_msg, sizeof(c->exec_msg), c->payload,
-			     c->hdr.len);
+	if (type == AL_MSG_EXEC_ERROR || type == AL_MSG_DRIVE_ERROR) {
+		/* The drive's index is the guest's word: run.c checks it. */
+		unsigned skip = type == AL_MSG_DRIVE_ERROR;
+		c->drive_error = skip ? c->payload[0] + 1u : 0;
+		vmm_sanitize(c->exec_msg, sizeof(c->exec_msg),
+			     c->payload + skip, c->hdr.len - skip);
 		c->exec_error = true;
 		c->state = CTL_DONE;
 		return 0;

@@ -271,10 +271,27 @@ static void send_job(struct run *r)
 	r->res->load_us = (r->t_job - r->t_ready) / 1000;
 }
 
+/* A drive the guest could not mount is the caller's error (its image),
+ * not the program's. */
+static void take_drive_error(struct run *r, unsigned i)
+{
+	if (i >= r->cfg->ndrives)
+		run_finish(r, VMM_ERROR, "the guest reported a mount error for "
+					 "drive %u of %u",
+			   i, r->cfg->ndrives);
+	else
+		run_finish(r, VMM_ERROR, "drives[%u], mounted at %s: %s", i,
+			   r->cfg->drives[i].mount, r->ctl.exec_msg);
+}
+
 static void take_result(struct run *r)
 {
 	struct vmm_result *res = r->res;
 
+	if (r->ctl.drive_error) {
+		take_drive_error(r, r->ctl.drive_error - 1);
+		return;
+	}
 	if (r->ctl.exec_error) {
 		run_finish(r, VMM_EXEC_FAILED, "%s: %s",
 		       r->cfg->job_name ? r->cfg->job_name : "job",

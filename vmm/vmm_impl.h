@@ -329,12 +329,14 @@ enum ctl_state {
 	CTL_BOOTING, /* waiting for READY */
 	CTL_READY,   /* READY seen, JOB not sent yet */
 	CTL_RUNNING, /* JOB sent */
-	CTL_DONE,    /* RESULT or EXEC_ERROR seen */
+	CTL_DONE,    /* RESULT, EXEC_ERROR or DRIVE_ERROR seen */
 };
 
 struct vmm_control {
 	enum ctl_state state;
-	bool exec_error;
+	bool exec_error;       /* the job never started: exec_msg says why */
+	unsigned drive_error;  /* with exec_error: 1 + the drive that would
+				  not mount, or 0 */
 	struct al_result_msg result;
 	char exec_msg[AL_EXEC_ERROR_MAX + 1];
 	bool verbose;

@@ -70,6 +70,8 @@ enum al_msg_type {
 	AL_MSG_RESULT = 3,     /* guest -> host: struct al_result_msg */
 	AL_MSG_ENOSYS = 4,     /* guest -> host: struct al_enosys_msg */
 	AL_MSG_EXEC_ERROR = 5, /* guest -> host: job refused, text in payload */
+	AL_MSG_DRIVE_ERROR = 6, /* guest -> host: a drive would not mount: its
+				   index (one byte), then text */
 };
 
 struct al_msg_hdr {

@@ -157,3 +157,24 @@ Test(fs, ext2_drive_is_read_only_and_mounted_in_the_tree)
 	}
 	free(dir);
 }
+
+/* An image that is not ext2 is the caller's mistake (125), named by its
+ * place in the policy, not a program that cannot run (126). */
+Test(fs, an_image_that_is_not_ext2_is_an_airlock_error)
+{
+	require_kvm();
+	char *dir = fresh_dir("fs-not-ext2"), img[512], arg[600], cmd[700];
+	snprintf(img, sizeof(img), "%s/zeros.img", dir);
+	snprintf(cmd, sizeof(cmd), "truncate -s 1M '%s'", img);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+	snprintf(arg, sizeof(arg), "%s:/mnt/data", img);
+	struct outcome o;
+	AIRLOCK(&o, "run", "--drive", arg, "--", job("hello.musl"));
+	cr_expect_eq(o.status, 125, "status %d: %s", o.status, o.err);
+	cr_expect(strstr(o.err, "drives[0], mounted at /mnt/data: not an ext2 "
+				"image airlock can read: no ext2 magic number"),
+		  "stderr: %s", o.err);
+	cr_expect_eq(o.out_len, 0, "stdout: %s", o.out);
+	outcome_free(&o);
+	free(dir);
+}

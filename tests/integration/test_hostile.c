@@ -212,6 +212,12 @@ Test(hostile, exec_error_text_is_printable_and_names_the_program_once)
 	outcome_free(&o);
 }
 
+Test(hostile, drive_error_for_a_missing_drive_ends_the_vm)
+{
+	expect_end("drive_error_index", 125,
+		   "a mount error for drive 200 of 0");
+}
+
 Test(hostile, spin_with_interrupts_off_hits_the_wall_clock_limit)
 {
 	struct outcome o;

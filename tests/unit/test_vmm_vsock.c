@@ -1047,6 +1047,23 @@ Test(vmm_vsock, exec_error_text_is_sanitized)
 	cr_assert_eq(c.state, CTL_DONE);
 }
 
+Test(vmm_vsock, drive_error_keeps_the_index_apart_from_the_text)
+{
+	struct vmm_control c;
+	control_init(&c, false);
+	c.state = CTL_RUNNING;
+	cr_assert_eq(feed_msg(&c, AL_MSG_DRIVE_ERROR, "\xff" "bad\x1b!", 6), 0,
+		     "%s", err);
+	cr_assert(c.exec_error);
+	cr_assert_eq(c.drive_error, 256, "1 + the guest's index");
+	cr_assert_str_eq(c.exec_msg, "bad?!");
+	/* an index and no text */
+	control_init(&c, false);
+	c.state = CTL_RUNNING;
+	cr_assert_eq(feed_msg(&c, AL_MSG_DRIVE_ERROR, "\x01", 1), -1);
+	cr_assert(strstr(err, "DRIVE_ERROR"), "%s", err);
+}
+
 Test(vmm_vsock, second_ready_is_rejected)
 {
 	struct vmm_control c;
