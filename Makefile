@@ -99,13 +99,16 @@ $(BUILD)/libairlock.so: $(PIC_OBJ)
 
 lib: $(BUILD)/libairlock.a $(BUILD)/libairlock.so
 
-# The same with test hooks (runner/supervise.c), never installed or shipped.
-$(BUILD)/obj/runner/supervise-hooks.o: runner/supervise.c
+# The same with test hooks (runner/supervise.c, runner/fuzz_child.c), never
+# installed or shipped.
+HOOKED := supervise fuzz_child
+$(BUILD)/obj/runner/%-hooks.o: runner/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) -DAIRLOCK_TEST_HOOKS -MMD -MP -c $< -o $@
 
 $(BUILD)/airlock-testhooks: $(BUILD)/obj/runner/main.o \
-		$(filter-out %/supervise.o,$(LIB_OBJ)) $(BUILD)/obj/runner/supervise-hooks.o
+		$(filter-out $(HOOKED:%=$(BUILD)/obj/runner/%.o),$(LIB_OBJ)) \
+		$(HOOKED:%=$(BUILD)/obj/runner/%-hooks.o)
 	$(CC) $(HOST_LDFLAGS) $^ $(HOST_LDLIBS) -o $@
 
 # Tests -----------------------------------------------------------------

@@ -12,6 +12,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#ifdef AIRLOCK_TEST_HOOKS
+#include <stdlib.h>
+#endif
+
 #include "runner/fuzz.h"
 #include "runner/worker.h"
 
@@ -45,6 +49,21 @@ static __attribute__((noreturn)) void fail(const char *why)
 	reply(&res, 0);
 	leave(0);
 }
+
+#ifdef AIRLOCK_TEST_HOOKS
+/* Test builds only (build/airlock-testhooks): the revert after input
+ * $AIRLOCK_TEST_FUZZ_RESET_FAILS (from 1) fails, as a failing KVM ioctl
+ * would make it. */
+static void reset_fault_hook(struct vmm_result *reset)
+{
+	static unsigned long long inputs;
+	const char *n = getenv("AIRLOCK_TEST_FUZZ_RESET_FAILS");
+	if (n && strtoull(n, NULL, 10) == ++inputs)
+		snprintf(reset->revert_error, sizeof(reset->revert_error),
+			 "test hook: the revert after input %llu failed",
+			 inputs);
+}
+#endif
 
 /* The verdict of each input goes out before the VM is put back, so the
  * revert overlaps the supervisor's (and AFL's) work on it; each reply
@@ -80,6 +99,9 @@ static void input_loop(struct vmm *vm, uint8_t *shm)
 			return;
 		memset(&reset, 0, sizeof(reset));
 		vmm_fuzz_reset(vm, &reset);
+#ifdef AIRLOCK_TEST_HOOKS
+		reset_fault_hook(&reset);
+#endif
 	}
 }
 

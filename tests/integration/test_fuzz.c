@@ -136,6 +136,35 @@ Test(fuzz, hanging_input_times_out_and_the_next_runs, .timeout = 300)
 	remove_tree(dir);
 }
 
+/* The test build's hook fails the revert after the first input: the next
+ * input gets no verdict but the reason, the VM is not used again, and
+ * airlock ends with 125 naming what failed. */
+Test(fuzz, a_failed_revert_ends_fuzzing_with_the_reason, .timeout = 300)
+{
+	require_kvm();
+	const char *hooked = getenv("AIRLOCK_TESTHOOKS");
+	cr_assert_not_null(hooked, "AIRLOCK_TESTHOOKS is not set");
+	char dir[64];
+	make_tmpdir(dir, sizeof(dir));
+	WRITE_STR(dir, "1", "hello");
+	WRITE_STR(dir, "2", "AIRLOCK!");
+	WRITE_STR(dir, "3", "hello");
+	setenv("AIRLOCK_TEST_FUZZ_RESET_FAILS", "1", 1);
+	struct outcome o;
+	run_cmd(&o, NULL, 0,
+		(const char *const[]){hooked, "fuzz", "--replay", dir, "--",
+				      target("chain.cov"), NULL});
+	unsetenv("AIRLOCK_TEST_FUZZ_RESET_FAILS");
+	cr_expect_eq(o.status, 125, "status %d, stderr: %s", o.status, o.err);
+	cr_expect_str_eq(o.out, "1: exit 0\n"
+				"2: error: fuzz: the VM could not be put back "
+				"to its snapshot point after the last input\n");
+	cr_expect(strstr(o.err, "test hook: the revert after input 1 failed"),
+		  "stderr: %s", o.err);
+	outcome_free(&o);
+	remove_tree(dir);
+}
+
 /* An ext2 image of data/ in dir and a policy naming it at /data. */
 static void make_drive_policy(const char *dir, bool writable)
 {
