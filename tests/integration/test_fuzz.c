@@ -369,6 +369,12 @@ static int count_lines(const char *path)
 	return n;
 }
 
+/* Limits far above what an input takes, for tests that run beside others
+ * on a loaded machine (the ASan build, KVM nested under emulation): AFL's
+ * per run, and airlock's per input. */
+#define AFL_SLOW_MS "60000"
+#define AIRLOCK_SLOW_S "30"
+
 /* afl-showmap runs airlock fuzz once, outside a forkserver, with the
  * input on a pipe: exit 0 or 2 (the target crashed) and the edges. */
 static int showmap_one(const char *dir, const char *input)
@@ -377,14 +383,17 @@ static int showmap_one(const char *dir, const char *input)
 	snprintf(map, sizeof(map), "%s/map", dir);
 	struct outcome o;
 	run_cmd(&o, input, strlen(input),
-		(const char *const[]){afl_tool("afl-showmap"), "-q", "-o", map,
-				      "--", airlock_path(), "fuzz", "--",
+		(const char *const[]){afl_tool("afl-showmap"), "-q", "-t",
+				      AFL_SLOW_MS, "-o", map, "--",
+				      airlock_path(), "fuzz", "--timeout",
+				      AIRLOCK_SLOW_S, "--",
 				      target("chain.cov"), NULL});
 	int status = o.status;
 	cr_expect(status == 0 || status == 2, "afl-showmap: status %d\n%s",
 		  status, o.err);
+	cr_expect_gt(count_lines(map), 0, "no edges for '%s': %s", input,
+		     o.err);
 	outcome_free(&o);
-	cr_expect_gt(count_lines(map), 0, "no edges for '%s'", input);
 	return status;
 }
 
@@ -400,6 +409,7 @@ Test(fuzz, afl_showmap_and_afl_tmin_work_through_airlock, .timeout = 400)
 	require_kvm();
 	setenv("AFL_SKIP_CPUFREQ", "1", 1);
 	setenv("AFL_NO_AFFINITY", "1", 1);
+	setenv("AFL_FORKSRV_INIT_TMOUT", AFL_SLOW_MS, 1);
 	sanitizer_options_for_afl();
 	char dir[64], in[96], traces[96], min[96], big[96];
 	make_tmpdir(dir, sizeof(dir));
@@ -418,10 +428,11 @@ Test(fuzz, afl_showmap_and_afl_tmin_work_through_airlock, .timeout = 400)
 	}
 	struct outcome o;
 	run_cmd(&o, NULL, 0,
-		(const char *const[]){afl_tool("afl-showmap"), "-q", "-i", in,
-				      "-o", traces, "--", airlock_path(),
-				      "fuzz", "--", target("chain.cov"), "@@",
-				      NULL});
+		(const char *const[]){afl_tool("afl-showmap"), "-q", "-t",
+				      AFL_SLOW_MS, "-i", in, "-o", traces, "--",
+				      airlock_path(), "fuzz", "--timeout",
+				      AIRLOCK_SLOW_S, "--", target("chain.cov"),
+				      "@@", NULL});
 	cr_expect_eq(o.status, 0, "afl-showmap -i: status %d\n%s", o.status,
 		     o.err);
 	outcome_free(&o);
@@ -441,9 +452,11 @@ Test(fuzz, afl_showmap_and_afl_tmin_work_through_airlock, .timeout = 400)
 	snprintf(min, sizeof(min), "%s/min", dir);
 	WRITE_STR(dir, "big", "AIRLOCK!and a long tail that is not needed");
 	run_cmd(&o, NULL, 0,
-		(const char *const[]){afl_tool("afl-tmin"), "-i", big, "-o",
-				      min, "--", airlock_path(), "fuzz", "--",
-				      target("chain.cov"), "@@", NULL});
+		(const char *const[]){afl_tool("afl-tmin"), "-t", AFL_SLOW_MS,
+				      "-i", big, "-o", min, "--",
+				      airlock_path(), "fuzz", "--timeout",
+				      AIRLOCK_SLOW_S, "--", target("chain.cov"),
+				      "@@", NULL});
 	cr_expect_eq(o.status, 0, "afl-tmin: status %d\n%s", o.status, o.err);
 	outcome_free(&o);
 	char got[64] = {0};
@@ -460,14 +473,18 @@ Test(fuzz, one_input_outside_afl_ends_as_the_target_did, .timeout = 300)
 {
 	require_kvm();
 	struct outcome o;
-	static const char *const cases[][2] = {
-	    {"hello", "0"}, {"AIRLOCK!", "134"}, {"HANG", "124"}};
+	static const char *const cases[][3] = {
+	    /* input, --timeout, status */
+	    {"hello", AIRLOCK_SLOW_S, "0"},
+	    {"AIRLOCK!", AIRLOCK_SLOW_S, "134"},
+	    {"HANG", "1", "124"}};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
 		const char *input = cases[i][0];
 		run_airlock(&o, input, strlen(input),
-			    (const char *const[]){"fuzz", "--",
+			    (const char *const[]){"fuzz", "--timeout",
+						  cases[i][1], "--",
 						  target("chain.cov"), NULL});
-		cr_expect_eq(o.status, atoi(cases[i][1]),
+		cr_expect_eq(o.status, atoi(cases[i][2]),
 			     "'%s': status %d, stderr: %s", input, o.status,
 			     o.err);
 		outcome_free(&o);
