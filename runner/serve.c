@@ -129,6 +129,20 @@ static bool is_preloaded(const struct server *s, const struct wire_request *r)
 	       st.st_ino == s->preload_st.st_ino;
 }
 
+/* Under --preload the program was started with the server's arguments and
+ * environment, before its point: a request asking for others is refused,
+ * not run without them. Its own arguments may repeat the server's. */
+static bool asks_other_terms(const struct server *s, const struct wire_job *j)
+{
+	char *const *want = s->setup.preload_argv;
+	if (j->envc > 0)
+		return true;
+	for (unsigned i = 1; i < j->argc; i++)
+		if (!want[i] || strcmp(want[i], j->argv[i]) != 0)
+			return true;
+	return j->argc > 1 && want[j->argc] != NULL;
+}
+
 static void read_request(struct server *s, struct client *c)
 {
 	char err[WIRE_ERR_MAX], why[WIRE_ERR_MAX + 32];
@@ -147,6 +161,13 @@ static void read_request(struct server *s, struct client *c)
 	if (s->setup.preload_fd >= 0 && !is_preloaded(s, c->req)) {
 		snprintf(why, sizeof(why),
 			 "this server runs only %.200s (--preload)",
+			 s->setup.preload_argv[0]);
+		return client_refuse(c, why);
+	}
+	if (s->setup.preload_fd >= 0 && asks_other_terms(s, &c->req->job)) {
+		snprintf(why, sizeof(why),
+			 "this server runs %.150s with its own arguments and "
+			 "environment (--preload): a request can set neither",
 			 s->setup.preload_argv[0]);
 		return client_refuse(c, why);
 	}

@@ -548,6 +548,18 @@ Test(serve, preload_resumes_each_job_at_the_point, .timeout = 300)
 	cr_expect_eq(o.status, 125, "another program: status %d", o.status);
 	cr_expect(strstr(o.err, "--preload") != NULL, "stderr: %s", o.err);
 	outcome_free(&o);
+	/* Arguments and environment were the server's, before the point. */
+	SUBMIT(&o, &s, prog, "an-argument");
+	cr_expect_eq(o.status, 125, "its own arguments: status %d", o.status);
+	cr_expect(strstr(o.err, "a request can set neither"), "stderr: %s",
+		  o.err);
+	outcome_free(&o);
+	SUBMIT(&o, &s, "--env", "X=1", "--", prog);
+	cr_expect_eq(o.status, 125, "its own environment: status %d",
+		     o.status);
+	cr_expect(strstr(o.err, "a request can set neither"), "stderr: %s",
+		  o.err);
+	outcome_free(&o);
 	cr_expect(strstr(server_log(&s), "warming done") != NULL,
 		  "output before the point goes to the server's log");
 	server_stop(&s);
