@@ -31,11 +31,13 @@ int jail_limits(unsigned nkeep, uint64_t cpu_seconds, char *err,
 	    set_limit(RLIMIT_MEMLOCK, 0, "setrlimit(RLIMIT_MEMLOCK)", err,
 		      errlen) < 0)
 		return -1;
-	/* CPU time of the VMM process is the guest's CPU time, plus ours. */
-	if (cpu_seconds &&
-	    set_limit(RLIMIT_CPU, cpu_seconds, "setrlimit(RLIMIT_CPU)", err,
-		      errlen) < 0)
-		return -1;
+	/* CPU time of the VMM process is the guest's CPU time, plus ours.
+	 * The hard limit a second later makes the end SIGXCPU, which the
+	 * supervisor can name, where one limit for both would be SIGKILL. */
+	struct rlimit cpu = {cpu_seconds, cpu_seconds + 1};
+	if (cpu_seconds && setrlimit(RLIMIT_CPU, &cpu) < 0)
+		return jail_errf(err, errlen, "setrlimit(RLIMIT_CPU)", errno,
+				 NULL);
 	return 0;
 }
 

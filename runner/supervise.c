@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -312,14 +313,19 @@ static size_t collect(int fd, pid_t pid, uint64_t deadline, void *buf,
 	}
 }
 
-void supervise_reap(pid_t pid, int *ws)
+uint64_t supervise_reap(pid_t pid, int *ws)
 {
-	while (waitpid(pid, ws, 0) < 0 && errno == EINTR)
-		;
+	struct rusage ru;
+	while (wait4(pid, ws, 0, &ru) < 0)
+		if (errno != EINTR)
+			return 0;
+	return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
+	       (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
 }
 
 /* No complete report: how the child ended is all we know. */
-void supervise_death_report(int ws, bool killed, struct vmm_result *res)
+void supervise_death_report(int ws, bool killed, bool over_cpu,
+			    struct vmm_result *res)
 {
 	memset(res, 0, sizeof(*res));
 	if (killed) {
@@ -327,7 +333,7 @@ void supervise_death_report(int ws, bool killed, struct vmm_result *res)
 		return;
 	}
 	res->outcome = VMM_ERROR;
-	if (WIFSIGNALED(ws) && WTERMSIG(ws) == SIGXCPU) {
+	if (WIFSIGNALED(ws) && (WTERMSIG(ws) == SIGXCPU || over_cpu)) {
 		res->outcome = VMM_TIMED_OUT;
 		snprintf(res->message, sizeof(res->message),
 			 "CPU-time limit (limits.cpu_s) reached");
@@ -406,10 +412,14 @@ int supervise_vm(const struct vmm_config *cfg,
 			     &overlong);
 	close(rp[0]);
 	int ws = 0;
-	supervise_reap(j.pid, &ws);
+	uint64_t cpu_ms = supervise_reap(j.pid, &ws);
 	jail_cleanup(&j);
+	/* Past the soft limit the kernel sends SIGXCPU, but a second more
+	 * of CPU before the VMM acts on it brings SIGKILL. */
+	bool over_cpu = limits->cpu_seconds &&
+			cpu_ms >= limits->cpu_seconds * 1000;
 	if (killed || got == 0)
-		supervise_death_report(ws, killed, res);
+		supervise_death_report(ws, killed, over_cpu, res);
 	else if (overlong)
 		malformed(res, "too long");
 	else

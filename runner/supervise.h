@@ -37,11 +37,13 @@ int supervise_show_seccomp(FILE *out);
  */
 void supervise_decode(const void *raw, size_t len, struct vmm_result *res);
 
-/* waitpid that retries on EINTR. */
-void supervise_reap(pid_t pid, int *ws);
+/* waitpid that retries on EINTR; the CPU time the child used, in ms. */
+uint64_t supervise_reap(pid_t pid, int *ws);
 
 /* No complete report from a VMM process: what its wait status ws (and
- * whether we killed it for overstaying) says happened. */
-void supervise_death_report(int ws, bool killed, struct vmm_result *res);
+ * whether we killed it for overstaying, or it used up its CPU time) says
+ * happened. */
+void supervise_death_report(int ws, bool killed, bool over_cpu,
+			    struct vmm_result *res);
 
 #endif

@@ -127,7 +127,7 @@ static void bury(struct worker *w, bool killed, struct vmm_result *res)
 		kill(w->j.pid, SIGKILL);
 	supervise_reap(w->j.pid, &ws);
 	w->j.pid = -1;
-	supervise_death_report(ws, killed, res);
+	supervise_death_report(ws, killed, false, res);
 	worker_stop(w);
 }
 

@@ -39,6 +39,19 @@ Test(policy, timeout_ends_a_spinning_job_with_124)
 	outcome_free(&o);
 }
 
+Test(policy, cpu_limit_ends_a_spinning_job_and_says_so)
+{
+	require_kvm();
+	struct outcome o;
+	const char *p = policy_file("{\"version\": 1, \"limits\": "
+				    "{\"cpu_s\": 1, \"timeout_s\": 120}}");
+	AIRLOCK(&o, "run", "--policy", p, job("spin.musl"));
+	unlink(p);
+	cr_assert_eq(o.status, 124, "status %d: %s", o.status, o.err);
+	cr_assert(strstr(o.err, "limits.cpu_s"), "%s", o.err);
+	outcome_free(&o);
+}
+
 Test(policy, stdout_is_capped_exactly_and_reported_truncated)
 {
 	require_kvm();
