@@ -58,9 +58,13 @@ struct fuzz_opts {
 	char **argv;
 };
 
+/* The latest TIMING_WINDOW samples of one phase: a campaign runs for
+ * days, and its medians need no more than these. */
+#define TIMING_WINDOW 65536u
+
 struct timing {
-	uint64_t *v;
-	size_t n, cap;
+	uint64_t *v; /* TIMING_WINDOW slots, from the first sample */
+	uint64_t n;  /* samples ever taken */
 };
 
 struct fuzzer {
@@ -222,6 +226,22 @@ static int spawn_child(struct fuzzer *f, const struct vmm_config *cfg,
 	return side == JAIL_ERROR ? -1 : 0;
 }
 
+/* The child closed its end, or sent what is not a reply (and is killed
+ * for it): res says how it ended. */
+static void child_ended(struct fuzzer *f, bool malformed,
+			struct vmm_result *res)
+{
+	int ws = 0;
+	if (malformed)
+		kill(f->j.pid, SIGKILL);
+	supervise_reap(f->j.pid, &ws);
+	f->j.pid = -1;
+	supervise_death_report(ws, false, false, res);
+	if (malformed)
+		snprintf(res->message, sizeof(res->message),
+			 "fuzz: the VMM sent a malformed report");
+}
+
 /* One reply within ms, or the child is gone: res says so. */
 static int take_reply(struct fuzzer *f, uint64_t ms, struct vmm_result *res)
 {
@@ -252,10 +272,7 @@ static int take_reply(struct fuzzer *f, uint64_t ms, struct vmm_result *res)
 	struct fuzz_reply r;
 	ssize_t got = recv(f->ctl, &r, sizeof(r), 0);
 	if (got != (ssize_t)sizeof(r)) {
-		memset(res, 0, sizeof(*res));
-		res->outcome = VMM_ERROR;
-		snprintf(res->message, sizeof(res->message),
-			 "fuzz: the VMM ended or sent a malformed report");
+		child_ended(f, got > 0, res);
 		return -1;
 	}
 	supervise_decode(&r.res, sizeof(r.res), res);
@@ -265,15 +282,9 @@ static int take_reply(struct fuzzer *f, uint64_t ms, struct vmm_result *res)
 
 static void timing_add(struct timing *t, uint64_t us)
 {
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? 2 * t->cap : 1024;
-		uint64_t *v = realloc(t->v, cap * sizeof(*v));
-		if (!v)
-			return;
-		t->v = v;
-		t->cap = cap;
-	}
-	t->v[t->n++] = us;
+	if (!t->v && !(t->v = malloc(TIMING_WINDOW * sizeof(*t->v))))
+		return;
+	t->v[t->n++ % TIMING_WINDOW] = us;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -282,31 +293,35 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static uint64_t median(struct timing *t)
+/* Of the window; scratch holds TIMING_WINDOW samples. */
+static uint64_t median(const struct timing *t, uint64_t *scratch)
 {
-	if (!t->n)
+	size_t n = t->n < TIMING_WINDOW ? t->n : TIMING_WINDOW;
+	if (!n || !t->v)
 		return 0;
-	qsort(t->v, t->n, sizeof(*t->v), cmp_u64);
-	return t->v[t->n / 2];
+	memcpy(scratch, t->v, n * sizeof(*scratch));
+	qsort(scratch, n, sizeof(*scratch), cmp_u64);
+	return scratch[n / 2];
 }
 
 static void write_stats(struct fuzzer *f)
 {
+	uint64_t *scratch = malloc(TIMING_WINDOW * sizeof(*scratch));
 	FILE *out = f->stats_path ? fopen(f->stats_path, "w") : stderr;
-	if (!out)
-		return;
-	fprintf(out,
-		"airlock: fuzz stats: %llu inputs; medians: run %llu us, "
-		"revert %llu us (vCPU %llu us), coverage copy %llu us; "
-		"map %llu bytes\n",
-		(unsigned long long)f->inputs,
-		(unsigned long long)median(&f->run),
-		(unsigned long long)median(&f->revert),
-		(unsigned long long)median(&f->vcpu),
-		(unsigned long long)median(&f->cov),
-		(unsigned long long)f->map_len);
-	if (out != stderr)
+	if (scratch && out)
+		fprintf(out,
+			"airlock: fuzz stats: %llu inputs; medians of the "
+			"last %u: run %llu us, revert %llu us (vCPU %llu us), "
+			"coverage copy %llu us; map %llu bytes\n",
+			(unsigned long long)f->inputs, TIMING_WINDOW,
+			(unsigned long long)median(&f->run, scratch),
+			(unsigned long long)median(&f->revert, scratch),
+			(unsigned long long)median(&f->vcpu, scratch),
+			(unsigned long long)median(&f->cov, scratch),
+			(unsigned long long)f->map_len);
+	if (out && out != stderr)
 		fclose(out);
+	free(scratch);
 }
 
 /* Runs the input already at FUZZ_SHM_INPUT. -1: the VM is lost. */
@@ -692,6 +707,9 @@ static int start(struct fuzzer *f, const struct policy *p,
 		goto out;
 	}
 	struct jail_config limits = jail_limits_of(p, cfg->verbose);
+	/* The VMM lives for the whole campaign, so limits.cpu_s would end
+	 * it after so many inputs; each input has its own time limit. */
+	limits.cpu_seconds = 0;
 	if (spawn_child(f, cfg, &limits, shm_fd, null_fd, err, sizeof(err)) <
 	    0) {
 		report_set(rep, EXIT_AIRLOCK_ERROR, "error", "%s", err);

@@ -136,6 +136,67 @@ Test(fuzz, hanging_input_times_out_and_the_next_runs, .timeout = 300)
 	remove_tree(dir);
 }
 
+Test(fuzz, stats_file_counts_the_inputs, .timeout = 300)
+{
+	require_kvm();
+	char dir[64], in[96], stats[96];
+	make_tmpdir(dir, sizeof(dir));
+	snprintf(in, sizeof(in), "%s/in", dir);
+	snprintf(stats, sizeof(stats), "%s/stats", dir);
+	cr_assert_eq(mkdir(in, 0755), 0);
+	WRITE_STR(in, "1", "hello");
+	WRITE_STR(in, "2", "AIRLOCK!");
+	WRITE_STR(in, "3", "AIRLO");
+	struct outcome o;
+	AIRLOCK(&o, "fuzz", "--stats", stats, "--replay", in, "--",
+		target("chain.cov"));
+	cr_expect_eq(o.status, 0, "status %d, stderr: %s", o.status, o.err);
+	outcome_free(&o);
+	FILE *f = fopen(stats, "r");
+	cr_assert_not_null(f, "no %s", stats);
+	unsigned long long n = 0, run = 0, window = 0, map = 0;
+	int got = fscanf(f, "airlock: fuzz stats: %llu inputs; medians of the "
+			    "last %llu: run %llu us, revert %*u us (vCPU %*u "
+			    "us), coverage copy %*u us; map %llu bytes",
+			 &n, &window, &run, &map);
+	fclose(f);
+	cr_expect_eq(got, 4, "stats line not as expected");
+	cr_expect_eq(n, 3);
+	cr_expect_gt(window, n);
+	cr_expect_gt(run, 0);
+	cr_expect_gt(map, 0);
+	remove_tree(dir);
+}
+
+/* A campaign's VMM outlives limits.cpu_s: each input has its own limit,
+ * and these three hangs spin for longer than the policy's second. */
+#define CPU_POLICY "{\"version\": 1, \"limits\": {\"cpu_s\": 1}}"
+
+Test(fuzz, cpu_limit_does_not_end_a_campaign, .timeout = 300)
+{
+	require_kvm();
+	char dir[64], in[96], policy[96];
+	make_tmpdir(dir, sizeof(dir));
+	snprintf(in, sizeof(in), "%s/in", dir);
+	snprintf(policy, sizeof(policy), "%s/policy.json", dir);
+	cr_assert_eq(mkdir(in, 0755), 0);
+	write_file(dir, "policy.json", CPU_POLICY, strlen(CPU_POLICY));
+	WRITE_STR(in, "1-hang", "HANG");
+	WRITE_STR(in, "2-hang", "HANG");
+	WRITE_STR(in, "3-hang", "HANG");
+	WRITE_STR(in, "4-crash", "AIRLOCK!");
+	struct outcome o;
+	AIRLOCK(&o, "fuzz", "--policy", policy, "--timeout", "0.6",
+		"--replay", in, "--", target("chain.cov"));
+	cr_expect_eq(o.status, 0, "status %d, stderr: %s", o.status, o.err);
+	cr_expect_str_eq(o.out,
+			 "1-hang: timeout\n2-hang: timeout\n3-hang: timeout\n"
+			 "4-crash: signal 6 (SIGABRT)\n",
+			 "stderr: %s", o.err);
+	outcome_free(&o);
+	remove_tree(dir);
+}
+
 /* The test build's hook fails the revert after the first input: the next
  * input gets no verdict but the reason, the VM is not used again, and
  * airlock ends with 125 naming what failed. */
@@ -339,6 +400,8 @@ Test(fuzz, afl_finds_the_crash_through_airlock, .timeout = 480)
 	setenv("AFL_NO_AFFINITY", "1", 1);
 	setenv("AFL_BENCH_UNTIL_CRASH", "1", 1);
 	setenv("AFL_FORKSRV_INIT_TMOUT", "60000", 1);
+	/* airlock's own words on a failure, which AFL otherwise drops. */
+	setenv("AFL_DEBUG_CHILD", "1", 1);
 	sanitizer_options_for_afl();
 	struct outcome o;
 	run_cmd(&o, NULL, 0,
