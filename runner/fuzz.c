@@ -50,6 +50,7 @@ const char afl_signatures[] = "##SIG_AFL_SHMEM_FUZZ## __AFL_SHM_ID";
 
 #define DEFAULT_INPUT_MS 1000u
 #define AFL_TIMEOUT_WAIT_MS 120000u
+#define AFL_MIN_TIMEOUT_MS 5u /* afl-fuzz refuses a lower -t */
 #define STATS_EVERY 1000u
 
 struct fuzz_opts {
@@ -76,7 +77,8 @@ struct fuzzer {
 	const char *prog;
 	const char *stats_path;
 	pid_t standin;
-	int standin_fd; /* pidfd, -1 outside AFL */
+	int standin_fd;      /* pidfd, -1 outside AFL */
+	uint64_t verdict_ms; /* the last input's, from stand-in to verdict */
 	int die_by;     /* one input outside AFL: the signal that ended it */
 	struct timing run, revert, vcpu, cov;
 };
@@ -507,11 +509,37 @@ static int standin_start(struct fuzzer *f)
 	return f->standin_fd < 0 ? -1 : 0;
 }
 
-/* After AFL killed the stand-in: reap it and make another. */
+/* Whether pid has a SIGKILL on its way, by its /proc status. */
+static bool kill_pending(pid_t pid)
+{
+	char path[64], line[128];
+	unsigned long long mask;
+	bool pending = false;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!pending && fgets(line, sizeof(line), f))
+		pending = (sscanf(line, "SigPnd: %llx", &mask) == 1 ||
+			   sscanf(line, "ShdPnd: %llx", &mask) == 1) &&
+			  (mask & (1ull << (SIGKILL - 1)));
+	fclose(f);
+	return pending;
+}
+
+/* After AFL killed the stand-in: reap it and make another. AFL kills it
+ * before it reads the verdict, so an input that ended just as AFL's timer
+ * fired leaves a stand-in that may still be dying at the next request;
+ * handed out again, its death would end that input at once. No -t is
+ * under AFL_MIN_TIMEOUT_MS: a quicker input needs no look in /proc. */
 static int standin_renew(struct fuzzer *f)
 {
-	if (waitpid(f->standin, NULL, WNOHANG) != f->standin)
-		return 0;
+	if (waitpid(f->standin, NULL, WNOHANG) != f->standin) {
+		if (f->verdict_ms + 1 < AFL_MIN_TIMEOUT_MS ||
+		    !kill_pending(f->standin))
+			return 0;
+		waitpid(f->standin, NULL, 0);
+	}
 	close(f->standin_fd);
 	return standin_start(f);
 }
@@ -607,6 +635,7 @@ static int afl_loop(struct fuzzer *f)
 		ssize_t len = afl_input(f, tc, tc_size);
 		if (len < 0 || standin_renew(f) < 0 || !put32((uint32_t)f->standin))
 			return EXIT_AIRLOCK_ERROR;
+		uint64_t t0 = worker_now_ms();
 		/* AFL must not file an input without a verdict as a
 		 * crash. */
 		if (run_input(f, (uint64_t)len, &res) < 0)
@@ -616,6 +645,7 @@ static int afl_loop(struct fuzzer *f)
 		afl_map_out(f, map, map_size);
 		if (!put32(afl_status(&res)))
 			return EXIT_AIRLOCK_ERROR;
+		f->verdict_ms = worker_now_ms() - t0;
 	}
 	return 0;
 }

@@ -2,11 +2,13 @@
  * Fuzzing-mode target: aborts only on an input that starts with "AIRLOCK!",
  * which a fuzzer can reach only by following coverage, one byte at a time.
  * Reads standard input, or the file named by argv[1] (AFL's @@). An input
- * starting with "HANG" never finishes, for the per-input timeout.
+ * starting with "HANG" never finishes, for the per-input timeout; one
+ * starting with "SLOW" ends normally after 20 ms.
  */
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static unsigned char input[4096];
@@ -56,6 +58,17 @@ static int matches(void)
 	return input[7] == '!';
 }
 
+static void spin_ms(long ms)
+{
+	struct timespec t0, t;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	while ((t.tv_sec - t0.tv_sec) * 1000 +
+		   (t.tv_nsec - t0.tv_nsec) / 1000000 <
+	       ms);
+}
+
 int main(int argc, char **argv)
 {
 	int fd = 0;
@@ -67,6 +80,8 @@ int main(int argc, char **argv)
 	if (len >= 4 && memcmp(input, "HANG", 4) == 0)
 		for (;;)
 			depth = -1;
+	if (len >= 4 && memcmp(input, "SLOW", 4) == 0)
+		spin_ms(20);
 	if (matches())
 		abort();
 	return 0;

@@ -10,10 +10,14 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <libgen.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -441,6 +445,90 @@ static int count_lines(const char *path)
  * per run, and airlock's per input. */
 #define AFL_SLOW_MS "60000"
 #define AIRLOCK_SLOW_S "30"
+
+/* airlock fuzz as a forkserver, driven by the test as afl-fuzz drives it
+ * (its descriptors 198 and 199, the input in an @@ file AFL would name). */
+struct fsrv {
+	pid_t pid;
+	int ctl, st;
+	const char *dir;
+};
+
+static void fsrv_start(struct fsrv *s, const char *dir)
+{
+	int ctl[2], st[2];
+	char input[96];
+	snprintf(input, sizeof(input), "%s/.cur_input", dir);
+	s->dir = dir;
+	/* Only the two descriptors: airlock must see the end of input. */
+	cr_assert_eq(pipe2(ctl, O_CLOEXEC), 0);
+	cr_assert_eq(pipe2(st, O_CLOEXEC), 0);
+	s->pid = fork();
+	cr_assert_geq(s->pid, 0);
+	if (s->pid == 0) {
+		dup2(ctl[0], 198);
+		dup2(st[1], 199);
+		execl(airlock_path(), "airlock", "fuzz", "--timeout", "10",
+		      "--", target("chain.cov"), input, (char *)NULL);
+		_exit(127);
+	}
+	close(ctl[0]);
+	close(st[1]);
+	s->ctl = ctl[1];
+	s->st = st[0];
+	uint32_t hello;
+	cr_assert_eq(read(s->st, &hello, 4), 4, "no forkserver hand-shake");
+}
+
+/* One input: its wait status, and the pid AFL would kill. With
+ * late_timeout, AFL's timer fires just after the verdict is written: AFL
+ * kills the pid and then reads the verdict. */
+static uint32_t fsrv_input(struct fsrv *s, const char *data,
+			   bool late_timeout, pid_t *standin)
+{
+	uint32_t req = 0, pid, status;
+	write_file(s->dir, ".cur_input", data, strlen(data));
+	cr_assert_eq(write(s->ctl, &req, 4), 4);
+	cr_assert_eq(read(s->st, &pid, 4), 4, "no pid for '%s'", data);
+	if (late_timeout) {
+		struct pollfd p = {.fd = s->st, .events = POLLIN};
+		cr_assert_eq(poll(&p, 1, 60000), 1, "no verdict for %s", data);
+		kill((pid_t)pid, SIGKILL);
+	}
+	cr_assert_eq(read(s->st, &status, 4), 4, "no verdict for '%s'", data);
+	*standin = (pid_t)pid;
+	return status;
+}
+
+/* The stand-in AFL killed after an input's verdict may still be dying
+ * when the next input comes: that input must get a live one, or it would
+ * be ended at once and filed as a crash (killed, though AFL's timer never
+ * fired for it). */
+Test(fuzz, a_stand_in_killed_late_is_not_handed_out_again, .timeout = 300)
+{
+	require_kvm();
+	char dir[64];
+	make_tmpdir(dir, sizeof(dir));
+	struct fsrv s;
+	fsrv_start(&s, dir);
+	for (int i = 0; i < 10; i++) {
+		pid_t late, next;
+		uint32_t st = fsrv_input(&s, "SLOW", true, &late);
+		cr_expect_eq(st, 0, "round %d: SLOW: wait status %u", i, st);
+		st = fsrv_input(&s, "hello", false, &next);
+		cr_expect_eq(st, 0, "round %d: the input after: wait status %u",
+			     i, st);
+		cr_expect_neq(next, late, "round %d: the killed stand-in again",
+			      i);
+	}
+	close(s.ctl);
+	close(s.st);
+	int ws;
+	cr_assert_eq(waitpid(s.pid, &ws, 0), s.pid);
+	cr_expect(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "airlock: ws %#x",
+		  ws);
+	remove_tree(dir);
+}
 
 /* afl-showmap runs airlock fuzz once, outside a forkserver, with the
  * input on a pipe: exit 0 or 2 (the target crashed) and the edges. */
