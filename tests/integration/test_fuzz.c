@@ -71,6 +71,14 @@ static void write_file(const char *dir, const char *name, const void *data,
 
 #define WRITE_STR(dir, name, s) write_file((dir), (name), (s), strlen(s))
 
+/* A fresh dir[64] with an empty folder in[96] = dir/in for inputs. */
+static void make_input_dir(char *dir, char *in)
+{
+	make_tmpdir(dir, 64);
+	snprintf(in, 96, "%s/in", dir);
+	cr_assert_eq(mkdir(in, 0755), 0);
+}
+
 /* Replays dir through target `prog` (with `@@` as its argument when
  * at_file) and expects exactly `want` on stdout and status 0. */
 static void expect_replay(const char *dir, const char *prog, int at_file,
@@ -144,10 +152,8 @@ Test(fuzz, stats_file_counts_the_inputs, .timeout = 300)
 {
 	require_kvm();
 	char dir[64], in[96], stats[96];
-	make_tmpdir(dir, sizeof(dir));
-	snprintf(in, sizeof(in), "%s/in", dir);
+	make_input_dir(dir, in);
 	snprintf(stats, sizeof(stats), "%s/stats", dir);
-	cr_assert_eq(mkdir(in, 0755), 0);
 	WRITE_STR(in, "1", "hello");
 	WRITE_STR(in, "2", "AIRLOCK!");
 	WRITE_STR(in, "3", "AIRLO");
@@ -180,10 +186,8 @@ Test(fuzz, cpu_limit_does_not_end_a_campaign, .timeout = 300)
 {
 	require_kvm();
 	char dir[64], in[96], policy[96];
-	make_tmpdir(dir, sizeof(dir));
-	snprintf(in, sizeof(in), "%s/in", dir);
+	make_input_dir(dir, in);
 	snprintf(policy, sizeof(policy), "%s/policy.json", dir);
-	cr_assert_eq(mkdir(in, 0755), 0);
 	write_file(dir, "policy.json", CPU_POLICY, strlen(CPU_POLICY));
 	WRITE_STR(in, "1-hang", "HANG");
 	WRITE_STR(in, "2-hang", "HANG");
@@ -251,11 +255,9 @@ static void replay_with_drive(bool writable, const char *const *inputs,
 			      struct outcome *o)
 {
 	char dir[64], in[96], policy[96];
-	make_tmpdir(dir, sizeof(dir));
-	snprintf(in, sizeof(in), "%s/inputs", dir);
+	make_input_dir(dir, in);
 	snprintf(policy, sizeof(policy), "%s/policy.json", dir);
 	make_drive_policy(dir, writable);
-	cr_assert_eq(mkdir(in, 0755), 0);
 	for (; *inputs; inputs += 2)
 		WRITE_STR(in, inputs[0], inputs[1]);
 	AIRLOCK(o, "fuzz", "--policy", policy, "--replay", in, "--",
@@ -567,13 +569,11 @@ Test(fuzz, afl_showmap_and_afl_tmin_work_through_airlock, .timeout = 400)
 	setenv("AFL_FORKSRV_INIT_TMOUT", AFL_SLOW_MS, 1);
 	sanitizer_options_for_afl();
 	char dir[64], in[96], traces[96], min[96], big[96];
-	make_tmpdir(dir, sizeof(dir));
+	make_input_dir(dir, in);
 	cr_expect_eq(showmap_one(dir, "AIRxyz"), 0);
 	cr_expect_eq(showmap_one(dir, "AIRLOCK!"), 2, "the crash is lost");
 
-	snprintf(in, sizeof(in), "%s/in", dir);
 	snprintf(traces, sizeof(traces), "%s/traces", dir);
-	cr_assert_eq(mkdir(in, 0755), 0);
 	static const char *const prefixes[] = {"z", "Az", "AIRz", "AIRLOCz"};
 	enum { NPREFIXES = sizeof(prefixes) / sizeof(*prefixes) };
 	for (int i = 0; i < NPREFIXES; i++) {

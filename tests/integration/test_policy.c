@@ -26,30 +26,30 @@ static const char *policy_file(const char *text)
 /* The example policies; tests run from the top of the source tree. */
 #define EXAMPLE(name) "policy/examples/" name
 
-Test(policy, timeout_ends_a_spinning_job_with_124)
+/* A job that never ends, under policy: 124, and stderr names the limit. */
+static void expect_spin_ended(const char *policy, const char *limit)
 {
 	require_kvm();
 	struct outcome o;
-	const char *p =
-	    policy_file("{\"version\": 1, \"limits\": {\"timeout_s\": 1}}");
+	const char *p = policy_file(policy);
 	AIRLOCK(&o, "run", "--policy", p, job("spin.musl"));
 	unlink(p);
 	cr_assert_eq(o.status, 124, "status %d: %s", o.status, o.err);
-	cr_assert(strstr(o.err, "limit"), "%s", o.err);
+	cr_assert(strstr(o.err, limit), "%s", o.err);
 	outcome_free(&o);
+}
+
+Test(policy, timeout_ends_a_spinning_job_with_124)
+{
+	expect_spin_ended("{\"version\": 1, \"limits\": {\"timeout_s\": 1}}",
+			  "limit");
 }
 
 Test(policy, cpu_limit_ends_a_spinning_job_and_says_so)
 {
-	require_kvm();
-	struct outcome o;
-	const char *p = policy_file("{\"version\": 1, \"limits\": "
-				    "{\"cpu_s\": 1, \"timeout_s\": 120}}");
-	AIRLOCK(&o, "run", "--policy", p, job("spin.musl"));
-	unlink(p);
-	cr_assert_eq(o.status, 124, "status %d: %s", o.status, o.err);
-	cr_assert(strstr(o.err, "limits.cpu_s"), "%s", o.err);
-	outcome_free(&o);
+	expect_spin_ended("{\"version\": 1, \"limits\": "
+			  "{\"cpu_s\": 1, \"timeout_s\": 120}}",
+			  "limits.cpu_s");
 }
 
 Test(policy, stdout_is_capped_exactly_and_reported_truncated)
