@@ -228,20 +228,21 @@ static int spawn_child(struct fuzzer *f, const struct vmm_config *cfg,
 	return side == JAIL_ERROR ? -1 : 0;
 }
 
-/* The child closed its end, or sent what is not a reply (and is killed
- * for it): res says how it ended. */
-static void child_ended(struct fuzzer *f, bool malformed,
+/* The child closed its end (why NULL), or its report could not be taken
+ * (why says so) and it is killed, never waited for alive: res says how it
+ * ended. */
+static void child_ended(struct fuzzer *f, const char *why,
 			struct vmm_result *res)
 {
 	int ws = 0;
-	if (malformed)
+	if (why)
 		kill(f->j.pid, SIGKILL);
 	supervise_reap(f->j.pid, &ws);
 	f->j.pid = -1;
 	supervise_death_report(ws, false, false, res);
-	if (malformed)
+	if (why)
 		snprintf(res->message, sizeof(res->message),
-			 "fuzz: the VMM sent a malformed report");
+			 "fuzz: the VMM's report: %s", why);
 }
 
 /* One reply within ms, or the child is gone: res says so. */
@@ -274,7 +275,8 @@ static int take_reply(struct fuzzer *f, uint64_t ms, struct vmm_result *res)
 	struct fuzz_reply r;
 	ssize_t got = recv(f->ctl, &r, sizeof(r), 0);
 	if (got != (ssize_t)sizeof(r)) {
-		child_ended(f, got > 0, res);
+		const char *why = got < 0 ? strerror(errno) : "malformed";
+		child_ended(f, got == 0 ? NULL : why, res);
 		return -1;
 	}
 	supervise_decode(&r.res, sizeof(r.res), res);
@@ -299,7 +301,7 @@ static int cmp_u64(const void *a, const void *b)
 static uint64_t median(const struct timing *t, uint64_t *scratch)
 {
 	size_t n = t->n < TIMING_WINDOW ? t->n : TIMING_WINDOW;
-	if (!n || !t->v)
+	if (!n)
 		return 0;
 	memcpy(scratch, t->v, n * sizeof(*scratch));
 	qsort(scratch, n, sizeof(*scratch), cmp_u64);

@@ -37,7 +37,8 @@ int supervise_show_seccomp(FILE *out);
  */
 void supervise_decode(const void *raw, size_t len, struct vmm_result *res);
 
-/* waitpid that retries on EINTR; the CPU time the child used, in ms. */
+/* Reaps pid, retrying on EINTR: the CPU time it used, in ms (0 when it
+ * could not be reaped). */
 uint64_t supervise_reap(pid_t pid, int *ws);
 
 /* No complete report from a VMM process: what its wait status ws (and
