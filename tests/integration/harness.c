@@ -78,11 +78,18 @@ static pid_t spawn(char *const *argv, int in, int out, int err)
 	return pid;
 }
 
+/* The process being fed and drained, and how long it may take. */
+struct child {
+	pid_t pid;
+	const char *name;
+	unsigned limit_s;
+};
+
 static void pump(int in, const char *data, size_t len, int out, int err,
-		 struct sink *so, struct sink *se, pid_t pid)
+		 struct sink *so, struct sink *se, const struct child *c)
 {
 	size_t off = 0;
-	double deadline = now_s() + RUN_LIMIT_S;
+	double deadline = now_s() + c->limit_s;
 	if (len == 0) {
 		close(in);
 		in = -1;
@@ -93,8 +100,9 @@ static void pump(int in, const char *data, size_t len, int out, int err,
 				      {.fd = in, .events = POLLOUT}};
 		int left = (int)((deadline - now_s()) * 1000);
 		if (left <= 0) {
-			kill(pid, SIGKILL);
-			cr_assert_fail("airlock did not finish within %d s", RUN_LIMIT_S);
+			kill(c->pid, SIGKILL);
+			cr_assert_fail("%s did not finish within %u s", c->name,
+				       c->limit_s);
 		}
 		if (poll(p, 3, left) < 0)
 			continue;
@@ -117,8 +125,8 @@ static void pump(int in, const char *data, size_t len, int out, int err,
 		close(in);
 }
 
-void run_cmd(struct outcome *o, const void *in, size_t in_len,
-	     const char *const *argv)
+void run_cmd_within(struct outcome *o, const void *in, size_t in_len,
+		    const char *const *argv, unsigned limit_s)
 {
 	int pin[2], pout[2], perr[2];
 	cr_assert_eq(pipe2(pin, O_CLOEXEC), 0);
@@ -133,7 +141,8 @@ void run_cmd(struct outcome *o, const void *in, size_t in_len,
 	close(perr[1]);
 	signal(SIGPIPE, SIG_IGN);
 	struct sink so = {0}, se = {0};
-	pump(pin[1], in, in_len, pout[0], perr[0], &so, &se, pid);
+	struct child c = {pid, argv[0], limit_s};
+	pump(pin[1], in, in_len, pout[0], perr[0], &so, &se, &c);
 	int ws;
 	while (waitpid(pid, &ws, 0) < 0)
 		cr_assert_eq(errno, EINTR);
@@ -147,6 +156,12 @@ void run_cmd(struct outcome *o, const void *in, size_t in_len,
 	};
 	o->out[o->out_len] = 0;
 	o->err[o->err_len] = 0;
+}
+
+void run_cmd(struct outcome *o, const void *in, size_t in_len,
+	     const char *const *argv)
+{
+	run_cmd_within(o, in, in_len, argv, RUN_LIMIT_S);
 }
 
 void run_airlock(struct outcome *o, const void *in, size_t in_len,

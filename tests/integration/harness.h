@@ -20,9 +20,16 @@ void require_kvm(void);
 /* Path of fixture NAME (e.g. "hello.musl") under $JOBS. */
 const char *job(const char *name);
 
-/* Runs argv (argv[0] a path) feeding it `in`, capturing its output. */
+/*
+ * Runs argv (argv[0] a path) feeding it `in`, capturing its output, and
+ * fails the test if it does not finish within a generous limit.
+ */
 void run_cmd(struct outcome *o, const void *in, size_t in_len,
 	     const char *const *argv);
+
+/* run_cmd with a limit of the caller's, for runs longer by design. */
+void run_cmd_within(struct outcome *o, const void *in, size_t in_len,
+		    const char *const *argv, unsigned limit_s);
 
 /*
  * Runs `airlock ARGS...` (NULL-terminated) feeding it `in`, and fails the
