@@ -11,6 +11,7 @@
 
 static bool enabled;    /* fuzzing: the input comes from the VMM */
 static bool point_only; /* a warm point for serve: streams as usual */
+static bool keep_output; /* fuzzing, but the job's output goes out */
 static bool pointed;
 static uint64_t stdin_off;
 static struct gk_inode *input_inode;
@@ -107,6 +108,7 @@ static const struct gk_file_ops input_stdin_ops = {
 void fuzz_job(const struct al_job *job)
 {
 	point_only = job->flags & AL_JOB_F_POINT;
+	keep_output = job->flags & AL_JOB_F_OUTPUT;
 	if (!(job->flags & AL_JOB_F_FUZZ))
 		return;
 	enabled = true;
@@ -123,7 +125,7 @@ void fuzz_job(const struct al_job *job)
 
 bool fuzz_drops_output(void)
 {
-	return pointed && enabled;
+	return pointed && enabled && !keep_output;
 }
 
 static long set_coverage(uint64_t map, uint64_t len)

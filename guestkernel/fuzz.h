@@ -17,7 +17,8 @@ void fuzz_job(const struct al_job *job);
 /* AL_SYS_AIRLOCK. */
 long fuzz_call(long call, long a1, long a2);
 /* After the point the job's stdout and stderr go nowhere (AFL never reads
- * them, and the streams must not move under the snapshot). */
+ * them, and each write would cost exits), unless the VMM asked for them
+ * with AL_JOB_F_OUTPUT. */
 bool fuzz_drops_output(void);
 /* The job ended after the point: tells the VMM, which reverts; false when
  * the result is to go out on the control stream as usual. */

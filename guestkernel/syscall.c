@@ -154,7 +154,8 @@ static uint64_t enosys_told[NR_MAX / 64 + 1];
 
 static long enosys(long nr)
 {
-	/* After a fuzzing snapshot point nothing goes out on vsock. */
+	/* After a fuzzing snapshot point nothing goes out on vsock, unless
+	 * the job's output does. */
 	if (!(GK_BI->flags & AL_BOOT_F_VERBOSE) || fuzz_drops_output())
 		return -ENOSYS;
 	/* One bit per number; every number past the table shares the last. */

@@ -219,8 +219,9 @@ static int spawn_child(struct fuzzer *f, const struct vmm_config *cfg,
 		       const struct jail_config *limits, int shm_fd,
 		       int null_fd, char *err, size_t errlen)
 {
-	const int fixed[FUZZ_NFDS - 1] = {cfg->kvm_fd, STDERR_FILENO,
-					  cfg->job_fd, shm_fd, null_fd};
+	const int fixed[FUZZ_NFDS - 1] = {cfg->kvm_fd, cfg->stderr_fd,
+					  cfg->job_fd, shm_fd,
+					  null_fd,     cfg->stdout_fd};
 	enum jail_side side = worker_spawn(limits, fixed, FUZZ_NFDS - 1, cfg,
 					   -1, &f->j, &f->ctl, err, errlen);
 	if (side == JAIL_CHILD || side == JAIL_CHILD_FAILED)
@@ -454,6 +455,12 @@ static int replay(struct fuzzer *f, const char *dir)
 			rc = EXIT_AIRLOCK_ERROR;
 			continue;
 		}
+		if (st.st_size > (off_t)AL_FUZZ_INPUT_MAX)
+			fprintf(stderr,
+				"airlock: fuzz: %s: %lld bytes; the target "
+				"gets the first %u (AFL's largest input)\n",
+				path, (long long)st.st_size,
+				AL_FUZZ_INPUT_MAX);
 		if (run_input(f, (uint64_t)len, &res) < 0)
 			rc = vm_lost(&res);
 		print_verdict(list[i]->d_name, &res);
@@ -797,6 +804,31 @@ static void stop(struct fuzzer *f)
 	free(f->cov.v);
 }
 
+/* The job's stdout and stderr, as private descriptions of ours (the VMM
+ * makes them non-blocking). Under --replay our stdout carries only the
+ * verdicts, and the job's stdout joins stderr. */
+static int fuzz_streams(const struct fuzz_opts *o, struct host_side *h,
+			struct run_report *rep)
+{
+	h->stream[1] =
+	    private_stream(o->replay ? STDERR_FILENO : STDOUT_FILENO);
+	h->stream[2] = private_stream(STDERR_FILENO);
+	if (h->stream[1] >= 0 && h->stream[2] >= 0)
+		return 0;
+	report_set(rep, EXIT_AIRLOCK_ERROR, "error",
+		   "fuzz: standard output or error: %s (run airlock with "
+		   "both open)",
+		   strerror(errno));
+	return -1;
+}
+
+/* Under afl-fuzz the job's output after its point goes nowhere, as AFL
+ * itself would send it, and costs nothing; for triage it goes out. */
+static bool keeps_output(const struct fuzz_opts *o)
+{
+	return o->replay || !under_afl() || getenv("AFL_DEBUG_CHILD");
+}
+
 static int fuzz_job(const struct fuzz_opts *o, const struct policy *p,
 		    struct fuzzer *f, struct run_report *rep)
 {
@@ -806,7 +838,7 @@ static int fuzz_job(const struct fuzz_opts *o, const struct policy *p,
 	if (job_fd < 0 ||
 	    job_check(job_fd, o->argv[0], p->vm.memory_mib << 20, rep) < 0 ||
 	    build_env(p, &h, rep) < 0 || open_drives(p, &h, rep) < 0 ||
-	    (h.kvm = open_kvm(rep)) < 0)
+	    fuzz_streams(o, &h, rep) < 0 || (h.kvm = open_kvm(rep)) < 0)
 		goto out;
 	h.kernel_len = (size_t)(airlock_kernel_end - airlock_kernel_start);
 	struct vmm_config cfg = vm_config_of(p, &h);
@@ -814,6 +846,7 @@ static int fuzz_job(const struct fuzz_opts *o, const struct policy *p,
 	cfg.job_name = o->argv[0];
 	cfg.argv = o->argv;
 	cfg.verbose = o->verbose;
+	cfg.fuzz_output = keeps_output(o);
 	if (start(f, p, &cfg, rep) == 0)
 		rc = o->replay	   ? replay(f, o->replay)
 		     : under_afl() ? afl_loop(f)

@@ -20,9 +20,11 @@
 #define FUZZ_SHM_MAP AL_FUZZ_INPUT_MAX
 #define FUZZ_SHM_SIZE (AL_FUZZ_INPUT_MAX + AL_COV_MAP_MAX)
 
-/* The child's descriptors; the drive images follow from FUZZ_NFDS on. */
+/* The child's descriptors; the drive images follow from FUZZ_NFDS on.
+ * FUZZ_ERR is stderr (fd 2, also the VMM's log), FUZZ_OUT the job's
+ * stdout. */
 enum { FUZZ_CTL, FUZZ_KVM, FUZZ_ERR, FUZZ_JOB, FUZZ_SHM, FUZZ_NULL,
-       FUZZ_NFDS };
+       FUZZ_OUT, FUZZ_NFDS };
 
 struct fuzz_request {
 	uint64_t len;        /* input bytes at FUZZ_SHM_INPUT */

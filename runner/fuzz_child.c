@@ -119,7 +119,8 @@ void fuzz_child(const struct vmm_config *base, enum jail_side side,
 	cfg.kvm_fd = FUZZ_KVM;
 	cfg.job_fd = FUZZ_JOB;
 	cfg.stdin_fd = FUZZ_NULL;
-	cfg.stdout_fd = cfg.stderr_fd = FUZZ_ERR;
+	cfg.stdout_fd = FUZZ_OUT;
+	cfg.stderr_fd = FUZZ_ERR;
 	struct vmm_drive drives[AL_DRIVES_MAX];
 	worker_child_drives(&cfg, drives, FUZZ_NFDS);
 	cfg.nvsock_ports = 0;

@@ -226,7 +226,10 @@ int vmm_fuzz_input(struct vmm *v, const void *data, size_t len,
 	start_input(r);
 	r->pristine = false;
 	r->t_job = vmm_now_ns();
-	run_resume(r);
+	if (r->cfg->fuzz_output)
+		run_resume_with_output(r);
+	else
+		run_resume(r);
 	res->run_us = run_us_since(r->t_job);
 	copy_map(r, cov, cov_max);
 	run_timer_disarm(r);

@@ -232,6 +232,15 @@ static void drive_table(const struct run *r, struct al_job_drive *t)
 	}
 }
 
+static uint32_t job_flags(const struct run *r)
+{
+	if (!r->fuzz)
+		return 0;
+	if (r->point_only)
+		return AL_JOB_F_POINT;
+	return AL_JOB_F_FUZZ | (r->cfg->fuzz_output ? AL_JOB_F_OUTPUT : 0);
+}
+
 static void send_job(struct run *r)
 {
 	const struct vmm_config *cfg = r->cfg;
@@ -261,10 +270,7 @@ static void send_job(struct run *r)
 		run_finish(r, VMM_ERROR, "%s", err);
 		return;
 	}
-	control_job_policy(msg, cfg,
-			   !r->fuzz ? 0
-			   : r->point_only ? AL_JOB_F_POINT
-					   : AL_JOB_F_FUZZ);
+	control_job_policy(msg, cfg, job_flags(r));
 	vsock_send_control(&r->vs, msg, len);
 	r->ctl.state = CTL_RUNNING;
 	r->t_job = vmm_now_ns();
@@ -874,6 +880,19 @@ static void run_job(struct run *r)
 		r->res->run_us = run_us_since(r->t_job);
 	else if (!r->t_ready)
 		r->res->boot_us = run_us_since(r->t_boot);
+	run_fds_restore(r);
+}
+
+/* An input whose output goes out: it counts into this input's result
+ * and what is buffered when the job ends goes out before the revert. */
+void run_resume_with_output(struct run *r)
+{
+	struct vsock_fds vf = streams_of(r);
+	vsock_attach(&r->vs, &vf);
+	run_fds_nonblock(r);
+	run_resume(r);
+	if (r->res->outcome == VMM_EXITED || r->res->outcome == VMM_SIGNALED)
+		drain_output(r);
 	run_fds_restore(r);
 }
 

@@ -103,6 +103,8 @@ void run_vcpu(struct run *r);
 /* The same with the clock the guest has: a VM put back to a snapshot
  * whose clock is still right (the TSC it pairs with never stops). */
 void run_resume(struct run *r);
+/* run_resume for a fuzz input with cfg->fuzz_output. */
+void run_resume_with_output(struct run *r);
 /* The pristine point: RAM, vCPU and every device as they are now. */
 int run_save_pristine(struct run *r, char *err);
 /* Back to the pristine point, or the VM is marked broken. */

@@ -87,6 +87,9 @@ struct vmm_config {
 	/* Guest syscalls refused (bit n of word n / 64), and how. */
 	uint64_t syscall_refused[AL_SYSCALL_NR_MAX / 64];
 	unsigned syscall_action;   /* enum al_syscall_action */
+	/* Fuzzing: each input's output goes to the job's streams, as a
+	 * run's would (replay, triage), instead of nowhere. */
+	bool fuzz_output;
 	/*
 	 * Called once after the VM is created and booted but before the first
 	 * KVM_RUN, i.e. before any guest instruction runs (the jail installs

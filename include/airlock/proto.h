@@ -108,6 +108,9 @@ enum al_syscall_action {
 /* A warm point for serve (AL_FUZZ_CALL_POINT snapshots the job, later jobs
  * resume there with their own streams); input and result as usual. */
 #define AL_JOB_F_POINT 2u
+/* With AL_JOB_F_FUZZ: the job's stdout and stderr after the point go out
+ * as in any run (replay and triage), instead of nowhere (under a fuzzer). */
+#define AL_JOB_F_OUTPUT 4u
 
 struct al_job_drive {
 	uint32_t mmio_index;

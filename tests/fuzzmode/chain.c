@@ -3,9 +3,11 @@
  * which a fuzzer can reach only by following coverage, one byte at a time.
  * Reads standard input, or the file named by argv[1] (AFL's @@). An input
  * starting with "HANG" never finishes, for the per-input timeout; one
- * starting with "SLOW" ends normally after 20 ms.
+ * starting with "SLOW" ends normally after 20 ms. Before it aborts it says
+ * so on stderr, as a failed assertion would, for triage.
  */
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -82,7 +84,9 @@ int main(int argc, char **argv)
 			depth = -1;
 	if (len >= 4 && memcmp(input, "SLOW", 4) == 0)
 		spin_ms(20);
-	if (matches())
+	if (matches()) {
+		fputs("chain: matched AIRLOCK!\n", stderr);
 		abort();
+	}
 	return 0;
 }

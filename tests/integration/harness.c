@@ -185,6 +185,18 @@ void outcome_free(struct outcome *o)
 	free(o->err);
 }
 
+char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	cr_assert_not_null(f, "%s", path);
+	char *buf = calloc(1, 1 << 20);
+	cr_assert_not_null(buf);
+	size_t n = fread(buf, 1, (1 << 20) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
 void fill_random(void *buf, size_t len, unsigned seed)
 {
 	unsigned long long x = seed * 0x9e3779b97f4a7c15ull + 1;

@@ -43,6 +43,10 @@ void outcome_free(struct outcome *o);
 /* Fills buf with len reproducible pseudo-random bytes. */
 void fill_random(void *buf, size_t len, unsigned seed);
 
+/* The first MiB of a text file, NUL-ended; free it. Fails the test when
+ * the file cannot be opened. */
+char *slurp(const char *path);
+
 #define AIRLOCK(o, ...)                                                        \
 	run_airlock((o), NULL, 0, (const char *const[]){__VA_ARGS__, NULL})
 

@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "airlock/fuzz.h"
 #include "harness.h"
 
 static const char *target(const char *name)
@@ -71,6 +72,9 @@ static void write_file(const char *dir, const char *name, const void *data,
 
 #define WRITE_STR(dir, name, s) write_file((dir), (name), (s), strlen(s))
 
+/* What chain.c writes to stderr before it aborts. */
+#define CHAIN_SAYS "chain: matched AIRLOCK!\n"
+
 /* A fresh dir[64] with an empty folder in[96] = dir/in for inputs. */
 static void make_input_dir(char *dir, char *in)
 {
@@ -80,9 +84,10 @@ static void make_input_dir(char *dir, char *in)
 }
 
 /* Replays dir through target `prog` (with `@@` as its argument when
- * at_file) and expects exactly `want` on stdout and status 0. */
+ * at_file) and expects exactly `want` on stdout, status 0 and, unless
+ * NULL, `want_err` within stderr (where the job's output goes). */
 static void expect_replay(const char *dir, const char *prog, int at_file,
-			  const char *want)
+			  const char *want, const char *want_err)
 {
 	struct outcome o;
 	if (at_file)
@@ -93,6 +98,9 @@ static void expect_replay(const char *dir, const char *prog, int at_file,
 	cr_expect_eq(o.status, 0, "%s: status %d, stderr: %s", mode, o.status,
 		     o.err);
 	cr_expect_str_eq(o.out, want, "%s: stderr: %s", mode, o.err);
+	if (want_err)
+		cr_expect(strstr(o.err, want_err), "%s: no '%s' in stderr: %s",
+			  mode, want_err, o.err);
 	outcome_free(&o);
 }
 
@@ -107,8 +115,24 @@ Test(fuzz, replay_gives_exit_and_signal_verdicts, .timeout = 300)
 	const char *want = "1-benign: exit 0\n"
 			   "2-crash: signal 6 (SIGABRT)\n"
 			   "3-almost: exit 0\n";
-	expect_replay(dir, target("chain.cov"), 0, want);
-	expect_replay(dir, target("chain.cov"), 1, want);
+	expect_replay(dir, target("chain.cov"), 0, want, CHAIN_SAYS);
+	expect_replay(dir, target("chain.cov"), 1, want, CHAIN_SAYS);
+	remove_tree(dir);
+}
+
+/* A saved input larger than any AFL makes runs cut, and replay says so. */
+Test(fuzz, replay_says_when_it_cuts_an_input, .timeout = 300)
+{
+	require_kvm();
+	char dir[64], want_err[128];
+	make_tmpdir(dir, sizeof(dir));
+	static char huge[AL_FUZZ_INPUT_MAX + 100] = "AIRLOCK!";
+	write_file(dir, "huge", huge, sizeof(huge));
+	snprintf(want_err, sizeof(want_err),
+		 "/huge: %zu bytes; the target gets the first %u",
+		 sizeof(huge), AL_FUZZ_INPUT_MAX);
+	expect_replay(dir, target("chain.cov"), 0,
+		      "huge: signal 6 (SIGABRT)\n", want_err);
 	remove_tree(dir);
 }
 
@@ -126,9 +150,16 @@ Test(fuzz, every_input_starts_from_the_snapshot, .timeout = 300)
 	write_file(dir, "in3", big, 4096);
 	write_file(dir, "in4", big, sizeof(big));
 	WRITE_STR(dir, "in5", "last\n");
+	/* What each input printed after the point: stdout, which replay
+	 * sends to stderr. */
 	expect_replay(dir, target("reset.cov"), 0,
 		      "in1: exit 11\nin2: exit 11\nin3: exit 11\n"
-		      "in4: exit 11\nin5: exit 11\n");
+		      "in4: exit 11\nin5: exit 11\n",
+		      "counter 1, lines 1, input bytes 0\n"
+		      "counter 1, lines 1, input bytes 1\n"
+		      "counter 1, lines 1, input bytes 256\n"
+		      "counter 1, lines 1, input bytes 256\n"
+		      "counter 1, lines 1, input bytes 5\n");
 	remove_tree(dir);
 }
 
@@ -143,8 +174,8 @@ Test(fuzz, hanging_input_times_out_and_the_next_runs, .timeout = 300)
 	const char *want = "1-hang: timeout\n"
 			   "2-crash: signal 6 (SIGABRT)\n"
 			   "3-benign: exit 0\n";
-	expect_replay(dir, target("chain.cov"), 0, want);
-	expect_replay(dir, target("chain.cov"), 1, want);
+	expect_replay(dir, target("chain.cov"), 0, want, CHAIN_SAYS);
+	expect_replay(dir, target("chain.cov"), 1, want, CHAIN_SAYS);
 	remove_tree(dir);
 }
 
@@ -481,7 +512,8 @@ static int count_lines(const char *path)
 #define AIRLOCK_SLOW_S "30"
 
 /* airlock fuzz as a forkserver, driven by the test as afl-fuzz drives it
- * (its descriptors 198 and 199, the input in an @@ file AFL would name). */
+ * (its descriptors 198 and 199, the input in an @@ file AFL would name);
+ * its stderr goes to dir/stderr. */
 struct fsrv {
 	pid_t pid;
 	int ctl, st;
@@ -491,8 +523,9 @@ struct fsrv {
 static void fsrv_start(struct fsrv *s, const char *dir)
 {
 	int ctl[2], st[2];
-	char input[96];
+	char input[96], err[96];
 	snprintf(input, sizeof(input), "%s/.cur_input", dir);
+	snprintf(err, sizeof(err), "%s/stderr", dir);
 	s->dir = dir;
 	/* Only the two descriptors: airlock must see the end of input. */
 	cr_assert_eq(pipe2(ctl, O_CLOEXEC), 0);
@@ -500,6 +533,9 @@ static void fsrv_start(struct fsrv *s, const char *dir)
 	s->pid = fork();
 	cr_assert_geq(s->pid, 0);
 	if (s->pid == 0) {
+		int fd = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd < 0 || dup2(fd, 2) < 0)
+			_exit(127);
 		dup2(ctl[0], 198);
 		dup2(st[1], 199);
 		execl(airlock_path(), "airlock", "fuzz", "--timeout", "10",
@@ -534,6 +570,17 @@ static uint32_t fsrv_input(struct fsrv *s, const char *data,
 	return status;
 }
 
+/* AFL closes the control pipe; airlock ends with status 0. */
+static void fsrv_stop(struct fsrv *s)
+{
+	close(s->ctl);
+	close(s->st);
+	int ws;
+	cr_assert_eq(waitpid(s->pid, &ws, 0), s->pid);
+	cr_expect(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "airlock: ws %#x",
+		  ws);
+}
+
 /* The stand-in AFL killed after an input's verdict may still be dying
  * when the next input comes: that input must get a live one, or it would
  * be ended at once and filed as a crash (killed, though AFL's timer never
@@ -555,13 +602,39 @@ Test(fuzz, a_stand_in_killed_late_is_not_handed_out_again, .timeout = 300)
 		cr_expect_neq(next, late, "round %d: the killed stand-in again",
 			      i);
 	}
-	close(s.ctl);
-	close(s.st);
-	int ws;
-	cr_assert_eq(waitpid(s.pid, &ws, 0), s.pid);
-	cr_expect(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "airlock: ws %#x",
-		  ws);
+	fsrv_stop(&s);
 	remove_tree(dir);
+}
+
+/* Under afl-fuzz the target's output goes nowhere (AFL would send it to
+ * /dev/null, and each write would cost exits), unless AFL_DEBUG_CHILD asks
+ * for it, as AFL's own forkserver lets it through then. */
+Test(fuzz, under_afl_the_output_goes_out_only_with_afl_debug_child,
+     .timeout = 300)
+{
+	require_kvm();
+	for (int debug = 0; debug < 2; debug++) {
+		char dir[64], err[96];
+		make_tmpdir(dir, sizeof(dir));
+		if (debug)
+			setenv("AFL_DEBUG_CHILD", "1", 1);
+		else
+			unsetenv("AFL_DEBUG_CHILD");
+		struct fsrv s;
+		fsrv_start(&s, dir);
+		pid_t standin;
+		uint32_t st = fsrv_input(&s, "AIRLOCK!", false, &standin);
+		cr_expect(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT,
+			  "AFL_DEBUG_CHILD %d: wait status %#x", debug, st);
+		fsrv_stop(&s);
+		snprintf(err, sizeof(err), "%s/stderr", dir);
+		char *said = slurp(err);
+		cr_expect_eq(strstr(said, CHAIN_SAYS) != NULL, debug,
+			     "AFL_DEBUG_CHILD %d: stderr: %s", debug, said);
+		free(said);
+		remove_tree(dir);
+	}
+	unsetenv("AFL_DEBUG_CHILD");
 }
 
 /* afl-showmap runs airlock fuzz once, outside a forkserver, with the
@@ -655,25 +728,31 @@ Test(fuzz, afl_showmap_and_afl_tmin_work_through_airlock, .timeout = 400)
 	remove_tree(dir);
 }
 
-/* By hand: one input on standard input, the target's own end. */
+/* By hand: one input on standard input, the target's own end and its
+ * own output, stdout to ours and stderr to ours. */
 Test(fuzz, one_input_outside_afl_ends_as_the_target_did, .timeout = 300)
 {
 	require_kvm();
 	struct outcome o;
-	static const char *const cases[][3] = {
-	    /* input, --timeout, status */
-	    {"hello", AIRLOCK_SLOW_S, "0"},
-	    {"AIRLOCK!", AIRLOCK_SLOW_S, "134"},
-	    {"HANG", "1", "124"}};
+	static const char *const cases[][6] = {
+	    /* target, input, --timeout, status, its stdout, in its stderr */
+	    {"chain.cov", "hello", AIRLOCK_SLOW_S, "0", "", ""},
+	    {"chain.cov", "AIRLOCK!", AIRLOCK_SLOW_S, "134", "", CHAIN_SAYS},
+	    {"chain.cov", "HANG", "1", "124", "", ""},
+	    {"reset.cov", "hello", AIRLOCK_SLOW_S, "11",
+	     "counter 1, lines 1, input bytes 5\n", ""}};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
-		const char *input = cases[i][0];
+		const char *input = cases[i][1];
 		run_airlock(&o, input, strlen(input),
 			    (const char *const[]){"fuzz", "--timeout",
-						  cases[i][1], "--",
-						  target("chain.cov"), NULL});
-		cr_expect_eq(o.status, atoi(cases[i][2]),
+						  cases[i][2], "--",
+						  target(cases[i][0]), NULL});
+		cr_expect_eq(o.status, atoi(cases[i][3]),
 			     "'%s': status %d, stderr: %s", input, o.status,
 			     o.err);
+		cr_expect_str_eq(o.out, cases[i][4], "'%s': stdout", input);
+		cr_expect(strstr(o.err, cases[i][5]), "'%s': no '%s' in: %s",
+			  input, cases[i][5], o.err);
 		outcome_free(&o);
 	}
 }

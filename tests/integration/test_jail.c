@@ -263,17 +263,6 @@ Test(jail, vmm_has_own_namespaces_root_and_few_fds)
 	cr_expect_eq(finish(&l), 0);
 }
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	cr_assert_not_null(f, "%s", path);
-	char *buf = calloc(1, 1 << 20);
-	size_t n = fread(buf, 1, (1 << 20) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
 Test(jail, nothing_left_after_exit)
 {
 	require_kvm();
