@@ -150,29 +150,31 @@ static bool is_refused(uint64_t nr)
 	       (refused_bits[nr / 64] >> (nr % 64)) & 1;
 }
 
-static uint64_t enosys_told[NR_MAX / 64 + 1];
+static uint64_t unmade_told[NR_MAX / 64 + 1];
 
-static long enosys(long nr)
+/* --verbose: the host names each syscall the job could not make, once.
+ * A number is always refused or always unimplemented, so one bit each. */
+static void tell_unmade(long nr, bool refused)
 {
 	/* After a fuzzing snapshot point nothing goes out on vsock, unless
 	 * the job's output does. */
 	if (!(GK_BI->flags & AL_BOOT_F_VERBOSE) || fuzz_drops_output())
-		return -ENOSYS;
+		return;
 	/* One bit per number; every number past the table shares the last. */
 	uint64_t bit = (uint64_t)nr < NR_MAX ? (uint64_t)nr : NR_MAX;
-	uint64_t *word = &enosys_told[bit / 64], mask = 1ull << (bit % 64);
+	uint64_t *word = &unmade_told[bit / 64], mask = 1ull << (bit % 64);
 	if (*word & mask)
-		return -ENOSYS;
+		return;
 	*word |= mask;
-	struct al_enosys_msg m = {.nr = (uint32_t)nr};
+	struct al_enosys_msg m = {.nr = (uint32_t)nr, .refused = refused};
 	vsock_send_msg(AL_MSG_ENOSYS, &m, sizeof(m));
-	return -ENOSYS;
 }
 
 static long dispatch(long a0, long a1, long a2, long a3, long a4, long a5,
 		     long nr)
 {
 	if (is_refused((uint64_t)nr)) {
+		tell_unmade(nr, true);
 		if (refused_kill)
 			proc_kill(GK_SIGSYS, 0, 0);
 		return -EPERM;
@@ -181,7 +183,8 @@ static long dispatch(long a0, long a1, long a2, long a3, long a4, long a5,
 		return table[nr](a0, a1, a2, a3, a4, a5);
 	if (nr == AL_SYS_AIRLOCK)
 		return fuzz_call(a0, a1, a2);
-	return enosys(nr);
+	tell_unmade(nr, false);
+	return -ENOSYS;
 }
 
 long gk_syscall(long a0, long a1, long a2, long a3, long a4, long a5, long nr)

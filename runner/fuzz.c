@@ -79,6 +79,7 @@ struct fuzzer {
 	pid_t standin;
 	int standin_fd;      /* pidfd, -1 outside AFL */
 	uint64_t verdict_ms; /* the last input's, from stand-in to verdict */
+	bool at_point;       /* the last reply's word: the job is at its point */
 	int die_by;     /* one input outside AFL: the signal that ended it */
 	struct timing run, revert, vcpu, cov;
 };
@@ -243,7 +244,7 @@ static void child_ended(struct fuzzer *f, const char *why,
 	supervise_death_report(ws, false, false, res);
 	if (why)
 		snprintf(res->message, sizeof(res->message),
-			 "fuzz: the VMM's report: %s", why);
+			 "the VMM's report: %s", why);
 }
 
 /* One reply within ms, or the child is gone: res says so. */
@@ -269,7 +270,7 @@ static int take_reply(struct fuzzer *f, uint64_t ms, struct vmm_result *res)
 			memset(res, 0, sizeof(*res));
 			res->outcome = VMM_ERROR;
 			snprintf(res->message, sizeof(res->message),
-				 "fuzz: the VMM did not answer in time");
+				 "the VMM did not answer in time");
 			return -1;
 		}
 	}
@@ -281,6 +282,7 @@ static int take_reply(struct fuzzer *f, uint64_t ms, struct vmm_result *res)
 		return -1;
 	}
 	supervise_decode(&r.res, sizeof(r.res), res);
+	f->at_point = r.at_point == 1;
 	f->map_len = r.map_len < AL_COV_MAP_MAX ? r.map_len : AL_COV_MAP_MAX;
 	return 0;
 }
@@ -337,7 +339,7 @@ static int run_input(struct fuzzer *f, uint64_t len, struct vmm_result *res)
 		memset(res, 0, sizeof(*res));
 		res->outcome = VMM_ERROR;
 		snprintf(res->message, sizeof(res->message),
-			 "fuzz: the VMM is gone");
+			 "the VMM is gone");
 		return -1;
 	}
 	if (take_reply(f, f->input_ms + WORKER_GRACE_MS, res) < 0)
@@ -732,6 +734,29 @@ static int open_shm(uint8_t **shm)
 	return fd;
 }
 
+/* The job ended before its point: how, and what a fuzz target does. */
+static void report_early_end(struct run_report *rep, const char *prog,
+			     const struct vmm_result *res)
+{
+	char how[64];
+	const char *sig = signal_name(res->value);
+	bool sigsys = res->outcome == VMM_SIGNALED && res->value == SIGSYS;
+	if (res->outcome == VMM_EXITED)
+		snprintf(how, sizeof(how), "it exited with %d", res->value);
+	else if (sig)
+		snprintf(how, sizeof(how), "killed by %s", sig);
+	else
+		snprintf(how, sizeof(how), "killed by signal %d", res->value);
+	report_set(rep, EXIT_AIRLOCK_ERROR, "error",
+		   "%s ended before its snapshot point (%s): a fuzz target "
+		   "reads standard input or the @@ file, or calls "
+		   "airlock_fuzz_point()%s",
+		   prog, how,
+		   sigsys ? "; SIGSYS is a syscall its policy refuses "
+			    "(--verbose names it)"
+			  : "");
+}
+
 /* Boots the child and waits for the job to reach its point. */
 static int start(struct fuzzer *f, const struct policy *p,
 		 struct vmm_config *cfg, struct run_report *rep)
@@ -756,17 +781,10 @@ static int start(struct fuzzer *f, const struct policy *p,
 	}
 	static struct vmm_result res;
 	if (take_reply(f, cfg->timeout_ms + WORKER_GRACE_MS, &res) < 0 ||
-	    res.outcome != VMM_EXITED || res.value != 0 ||
-	    res.message[0]) {
+	    !f->at_point) {
 		report_vm(rep, &res, f->prog);
 		if (res.outcome == VMM_EXITED || res.outcome == VMM_SIGNALED)
-			report_set(rep, EXIT_AIRLOCK_ERROR, "error",
-				   "%s ended before its snapshot point (%s): "
-				   "a fuzz target reads standard input or "
-				   "the @@ file, or calls airlock_fuzz_point()",
-				   f->prog, res.outcome == VMM_EXITED
-						? "it exited"
-						: "killed by a signal");
+			report_early_end(rep, f->prog, &res);
 		else if (!rep->reason[0])
 			report_set(rep, EXIT_AIRLOCK_ERROR, "error", "%s",
 				   res.message);

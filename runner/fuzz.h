@@ -31,11 +31,13 @@ struct fuzz_request {
 	uint64_t timeout_ms;
 };
 
-/* The first reply says the job reached its point (res.outcome
- * VMM_EXITED with value 0) or why not; then one per input. */
+/* The first reply says whether the job reached its point and, if not,
+ * how it ended (res); then one per input. */
 struct fuzz_reply {
 	struct vmm_result res;
-	uint64_t map_len; /* bytes of the map at FUZZ_SHM_MAP */
+	uint64_t map_len;  /* bytes of the map at FUZZ_SHM_MAP */
+	uint32_t at_point; /* first reply: 1 when the job is at its point */
+	uint32_t reserved;
 };
 
 /* In the jailed child: never returns. cfg is the VM and job, its

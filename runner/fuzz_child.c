@@ -30,12 +30,14 @@ static __attribute__((noreturn)) void leave(int code)
 	__builtin_unreachable();
 }
 
-static void reply(const struct vmm_result *res, uint64_t map_len)
+static void reply(const struct vmm_result *res, uint64_t map_len,
+		  bool at_point)
 {
 	struct fuzz_reply r;
 	memset(&r, 0, sizeof(r));
 	r.res = *res;
 	r.map_len = map_len;
+	r.at_point = at_point;
 	if (write(FUZZ_CTL, &r, sizeof(r)) != (ssize_t)sizeof(r))
 		leave(125);
 }
@@ -46,7 +48,7 @@ static __attribute__((noreturn)) void fail(const char *why)
 	memset(&res, 0, sizeof(res));
 	res.outcome = VMM_ERROR;
 	snprintf(res.message, sizeof(res.message), "%s", why);
-	reply(&res, 0);
+	reply(&res, 0, false);
 	leave(0);
 }
 
@@ -81,20 +83,20 @@ static void input_loop(struct vmm *vm, uint8_t *shm)
 		if (got == 0)
 			return;
 		if (got != (ssize_t)sizeof(q) || q.len > AL_FUZZ_INPUT_MAX)
-			fail("fuzz: malformed request from the supervisor");
+			fail("malformed request from the supervisor");
 		if (reset.revert_error[0]) {
 			reset.outcome = VMM_ERROR;
 			snprintf(reset.message, sizeof(reset.message),
-				 "fuzz: the VM could not be put back to its "
+				 "the VM could not be put back to its "
 				 "snapshot point after the last input");
-			reply(&reset, 0);
+			reply(&reset, 0, false);
 			return;
 		}
 		int rc = vmm_fuzz_input(vm, shm + FUZZ_SHM_INPUT, q.len,
 					q.timeout_ms, shm + FUZZ_SHM_MAP,
 					AL_COV_MAP_MAX, &res);
 		res.revert = reset.revert;
-		reply(&res, vmm_fuzz_map_len(vm));
+		reply(&res, vmm_fuzz_map_len(vm), false);
 		if (rc < 0)
 			return;
 		memset(&reset, 0, sizeof(reset));
@@ -130,12 +132,12 @@ void fuzz_child(const struct vmm_config *base, enum jail_side side,
 	struct vmm_result res;
 	struct vmm *vm = vmm_fuzz_start(&cfg, &res);
 	if (!vm) {
-		reply(&res, 0);
+		reply(&res, 0, false);
 		leave(0);
 	}
 	memset(&res, 0, sizeof(res));
-	res.outcome = VMM_EXITED; /* at the point */
-	reply(&res, vmm_fuzz_map_len(vm));
+	res.outcome = VMM_EXITED; /* a valid record; at_point says it all */
+	reply(&res, vmm_fuzz_map_len(vm), true);
 	input_loop(vm, shm);
 	leave(0);
 }

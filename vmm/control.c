@@ -89,7 +89,8 @@ static int check_header(struct vmm_control *c, char *err)
 	return 0;
 }
 
-static void report_enosys(struct vmm_control *c, uint32_t nr)
+/* The guest's word for it: a log line at most. */
+static void report_unmade(struct vmm_control *c, uint32_t nr, bool refused)
 {
 	if (!c->verbose)
 		return;
@@ -108,8 +109,10 @@ static void report_enosys(struct vmm_control *c, uint32_t nr)
 		c->enosys_other[c->n_enosys_other++] = nr;
 	}
 	const char *name = syscall_name(nr);
-	vmm_log("airlock: job used unimplemented syscall %u (%s)", nr,
-		name ? name : "unknown");
+	vmm_log("airlock: %s syscall %u (%s)",
+		refused ? "the policy refused the job's"
+			: "job used unimplemented",
+		nr, name ? name : "unknown");
 }
 
 static int handle_message(struct vmm_control *c, char *err)
@@ -129,7 +132,7 @@ static int handle_message(struct vmm_control *c, char *err)
 	case AL_MSG_ENOSYS: {
 		struct al_enosys_msg m;
 		memcpy(&m, c->payload, sizeof(m));
-		report_enosys(c, m.nr);
+		report_unmade(c, m.nr, m.refused != 0);
 		return 0;
 	}
 	case AL_MSG_RESULT:

@@ -157,9 +157,10 @@ struct al_result_msg {
 	uint64_t syscalls;   /* syscalls the job made */
 };
 
+/* --verbose: a syscall the job could not make, each number once. */
 struct al_enosys_msg {
-	uint32_t nr; /* syscall number that returned -ENOSYS */
-	uint32_t reserved;
+	uint32_t nr;      /* syscall number */
+	uint32_t refused; /* 1: the policy refused it; 0: not implemented */
 };
 
 #endif

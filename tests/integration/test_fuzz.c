@@ -72,6 +72,8 @@ static void write_file(const char *dir, const char *name, const void *data,
 
 #define WRITE_STR(dir, name, s) write_file((dir), (name), (s), strlen(s))
 
+#define FUZZ_POLICY "policy/examples/fuzz-target.json"
+
 /* What chain.c writes to stderr before it aborts. */
 #define CHAIN_SAYS "chain: matched AIRLOCK!\n"
 
@@ -84,16 +86,29 @@ static void make_input_dir(char *dir, char *in)
 }
 
 /* Replays dir through target `prog` (with `@@` as its argument when
- * at_file) and expects exactly `want` on stdout, status 0 and, unless
- * NULL, `want_err` within stderr (where the job's output goes). */
-static void expect_replay(const char *dir, const char *prog, int at_file,
-			  const char *want, const char *want_err)
+ * at_file, under `policy` unless NULL) and expects exactly `want` on
+ * stdout, status 0 and, unless NULL, `want_err` within stderr (where the
+ * job's output goes). */
+static void expect_replay(const char *policy, const char *dir,
+			  const char *prog, int at_file, const char *want,
+			  const char *want_err)
 {
 	struct outcome o;
+	const char *argv[10];
+	size_t n = 0;
+	argv[n++] = "fuzz";
+	if (policy) {
+		argv[n++] = "--policy";
+		argv[n++] = policy;
+	}
+	argv[n++] = "--replay";
+	argv[n++] = dir;
+	argv[n++] = "--";
+	argv[n++] = prog;
 	if (at_file)
-		AIRLOCK(&o, "fuzz", "--replay", dir, "--", prog, "@@");
-	else
-		AIRLOCK(&o, "fuzz", "--replay", dir, "--", prog);
+		argv[n++] = "@@";
+	argv[n] = NULL;
+	run_airlock(&o, NULL, 0, argv);
 	const char *mode = at_file ? "@@" : "stdin";
 	cr_expect_eq(o.status, 0, "%s: status %d, stderr: %s", mode, o.status,
 		     o.err);
@@ -115,8 +130,50 @@ Test(fuzz, replay_gives_exit_and_signal_verdicts, .timeout = 300)
 	const char *want = "1-benign: exit 0\n"
 			   "2-crash: signal 6 (SIGABRT)\n"
 			   "3-almost: exit 0\n";
-	expect_replay(dir, target("chain.cov"), 0, want, CHAIN_SAYS);
-	expect_replay(dir, target("chain.cov"), 1, want, CHAIN_SAYS);
+	expect_replay(NULL, dir, target("chain.cov"), 0, want, CHAIN_SAYS);
+	expect_replay(NULL, dir, target("chain.cov"), 1, want, CHAIN_SAYS);
+	/* The example policy allows what a static glibc target starts with,
+	 * opening its @@ file and aborting. */
+	expect_replay(FUZZ_POLICY, dir, target("chain.cov"), 0, want,
+		      CHAIN_SAYS);
+	expect_replay(FUZZ_POLICY, dir, target("chain.cov"), 1, want,
+		      CHAIN_SAYS);
+	remove_tree(dir);
+}
+
+/* A job that ends before its point, even with exit code 0, is refused
+ * with how it ended; SIGSYS comes with a hint, and --verbose names the
+ * syscall the policy refused. */
+Test(fuzz, a_job_ending_before_its_point_is_named_with_how, .timeout = 300)
+{
+	require_kvm();
+	char dir[64], policy[96];
+	make_tmpdir(dir, sizeof(dir));
+	snprintf(policy, sizeof(policy), "%s/policy.json", dir);
+	WRITE_STR(dir, "policy.json",
+		  "{\"version\": 1, \"guest\": {\"syscalls\": "
+		  "{\"deny\": [\"read\"], \"action\": \"kill\"}}}");
+	struct outcome o;
+	run_airlock(&o, "x", 1,
+		    (const char *const[]){"fuzz", "--", job("hello.musl"),
+					  NULL});
+	cr_expect_eq(o.status, 125, "status %d, stderr: %s", o.status, o.err);
+	cr_expect(strstr(o.err, "ended before its snapshot point (it exited "
+				"with 0)"),
+		  "stderr: %s", o.err);
+	outcome_free(&o);
+	run_airlock(&o, "x", 1,
+		    (const char *const[]){"fuzz", "--verbose", "--policy",
+					  policy, "--", target("chain.cov"),
+					  NULL});
+	cr_expect_eq(o.status, 125, "status %d, stderr: %s", o.status, o.err);
+	cr_expect(strstr(o.err, "(killed by SIGSYS)"), "stderr: %s", o.err);
+	cr_expect(strstr(o.err, "SIGSYS is a syscall its policy refuses"),
+		  "stderr: %s", o.err);
+	cr_expect(strstr(o.err, "the policy refused the job's syscall 0 "
+				"(read)"),
+		  "stderr: %s", o.err);
+	outcome_free(&o);
 	remove_tree(dir);
 }
 
@@ -131,7 +188,7 @@ Test(fuzz, replay_says_when_it_cuts_an_input, .timeout = 300)
 	snprintf(want_err, sizeof(want_err),
 		 "/huge: %zu bytes; the target gets the first %u",
 		 sizeof(huge), AL_FUZZ_INPUT_MAX);
-	expect_replay(dir, target("chain.cov"), 0,
+	expect_replay(NULL, dir, target("chain.cov"), 0,
 		      "huge: signal 6 (SIGABRT)\n", want_err);
 	remove_tree(dir);
 }
@@ -152,7 +209,7 @@ Test(fuzz, every_input_starts_from_the_snapshot, .timeout = 300)
 	WRITE_STR(dir, "in5", "last\n");
 	/* What each input printed after the point: stdout, which replay
 	 * sends to stderr. */
-	expect_replay(dir, target("reset.cov"), 0,
+	expect_replay(NULL, dir, target("reset.cov"), 0,
 		      "in1: exit 11\nin2: exit 11\nin3: exit 11\n"
 		      "in4: exit 11\nin5: exit 11\n",
 		      "counter 1, lines 1, input bytes 0\n"
@@ -174,8 +231,8 @@ Test(fuzz, hanging_input_times_out_and_the_next_runs, .timeout = 300)
 	const char *want = "1-hang: timeout\n"
 			   "2-crash: signal 6 (SIGABRT)\n"
 			   "3-benign: exit 0\n";
-	expect_replay(dir, target("chain.cov"), 0, want, CHAIN_SAYS);
-	expect_replay(dir, target("chain.cov"), 1, want, CHAIN_SAYS);
+	expect_replay(NULL, dir, target("chain.cov"), 0, want, CHAIN_SAYS);
+	expect_replay(NULL, dir, target("chain.cov"), 1, want, CHAIN_SAYS);
 	remove_tree(dir);
 }
 
@@ -257,7 +314,7 @@ Test(fuzz, a_failed_revert_ends_fuzzing_with_the_reason, .timeout = 300)
 	unsetenv("AIRLOCK_TEST_FUZZ_RESET_FAILS");
 	cr_expect_eq(o.status, 125, "status %d, stderr: %s", o.status, o.err);
 	cr_expect_str_eq(o.out, "1: exit 0\n"
-				"2: error: fuzz: the VM could not be put back "
+				"2: error: the VM could not be put back "
 				"to its snapshot point after the last input\n");
 	cr_expect(strstr(o.err, "test hook: the revert after input 1 failed"),
 		  "stderr: %s", o.err);

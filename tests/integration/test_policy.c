@@ -118,11 +118,14 @@ Test(policy, denied_syscall_with_kill_ends_the_job_with_sigsys)
 	const char *p = policy_file(
 	    "{\"version\": 1, \"guest\": {\"syscalls\": {\"deny\": "
 	    "[\"getpid\"], \"action\": \"kill\"}}}");
-	AIRLOCK(&o, "run", "--policy", p, job("refused.musl"));
+	AIRLOCK(&o, "run", "--verbose", "--policy", p, job("refused.musl"));
 	unlink(p);
 	cr_assert_eq(o.status, 128 + 31, "%s", o.err);
 	cr_assert_str_eq(o.out, "getrandom: ok\n");
 	cr_assert(strstr(o.err, "SIGSYS"), "%s", o.err);
+	cr_assert(strstr(o.err, "the policy refused the job's syscall 39 "
+				"(getpid)"),
+		  "%s", o.err);
 	outcome_free(&o);
 }
 

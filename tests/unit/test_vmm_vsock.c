@@ -3,11 +3,13 @@
  * driver that lives in a plain memfd-backed guest_mem. No /dev/kvm.
  */
 #include <criterion/criterion.h>
+#include <criterion/redirect.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -1088,6 +1090,25 @@ Test(vmm_vsock, enosys_is_named_once, .init = NULL, .fini = NULL)
 	cr_assert_str_eq(syscall_name(60), "exit");
 	cr_assert_str_eq(syscall_name(231), "exit_group");
 	cr_assert_null(syscall_name(100000));
+}
+
+/* --verbose: a refused syscall is named as the policy's doing, an
+ * unimplemented one as the kernel's lack, each once. */
+Test(vmm_vsock, refused_and_unimplemented_are_told_apart,
+     .init = cr_redirect_stderr, .fini = NULL)
+{
+	struct vmm_control c;
+	struct al_enosys_msg m = {.nr = 39, .refused = 1};
+	control_init(&c, true);
+	c.state = CTL_RUNNING;
+	cr_assert_eq(feed_msg(&c, AL_MSG_ENOSYS, &m, sizeof(m)), 0);
+	cr_assert_eq(feed_msg(&c, AL_MSG_ENOSYS, &m, sizeof(m)), 0);
+	m = (struct al_enosys_msg){.nr = 334};
+	cr_assert_eq(feed_msg(&c, AL_MSG_ENOSYS, &m, sizeof(m)), 0);
+	fflush(stderr);
+	cr_assert_stderr_eq_str(
+	    "airlock: the policy refused the job's syscall 39 (getpid)\n"
+	    "airlock: job used unimplemented syscall 334 (rseq)\n");
 }
 
 Test(vmm_vsock, argument_list_too_long, .init = NULL, .fini = NULL)
