@@ -739,14 +739,11 @@ static void report_early_end(struct run_report *rep, const char *prog,
 			     const struct vmm_result *res)
 {
 	char how[64];
-	const char *sig = signal_name(res->value);
 	bool sigsys = res->outcome == VMM_SIGNALED && res->value == SIGSYS;
 	if (res->outcome == VMM_EXITED)
 		snprintf(how, sizeof(how), "it exited with %d", res->value);
-	else if (sig)
-		snprintf(how, sizeof(how), "killed by %s", sig);
 	else
-		snprintf(how, sizeof(how), "killed by signal %d", res->value);
+		killed_by(res->value, how, sizeof(how));
 	report_set(rep, EXIT_AIRLOCK_ERROR, "error",
 		   "%s ended before its snapshot point (%s): a fuzz target "
 		   "reads standard input or the @@ file, or calls "
@@ -822,24 +819,6 @@ static void stop(struct fuzzer *f)
 	free(f->cov.v);
 }
 
-/* The job's stdout and stderr, as private descriptions of ours (the VMM
- * makes them non-blocking). Under --replay our stdout carries only the
- * verdicts, and the job's stdout joins stderr. */
-static int fuzz_streams(const struct fuzz_opts *o, struct host_side *h,
-			struct run_report *rep)
-{
-	h->stream[1] =
-	    private_stream(o->replay ? STDERR_FILENO : STDOUT_FILENO);
-	h->stream[2] = private_stream(STDERR_FILENO);
-	if (h->stream[1] >= 0 && h->stream[2] >= 0)
-		return 0;
-	report_set(rep, EXIT_AIRLOCK_ERROR, "error",
-		   "fuzz: standard output or error: %s (run airlock with "
-		   "both open)",
-		   strerror(errno));
-	return -1;
-}
-
 /* Under afl-fuzz the job's output after its point goes nowhere, as AFL
  * itself would send it, and costs nothing; for triage it goes out. */
 static bool keeps_output(const struct fuzz_opts *o)
@@ -856,7 +835,7 @@ static int fuzz_job(const struct fuzz_opts *o, const struct policy *p,
 	if (job_fd < 0 ||
 	    job_check(job_fd, o->argv[0], p->vm.memory_mib << 20, rep) < 0 ||
 	    build_env(p, &h, rep) < 0 || open_drives(p, &h, rep) < 0 ||
-	    fuzz_streams(o, &h, rep) < 0 || (h.kvm = open_kvm(rep)) < 0)
+	    open_streams(&h, rep) < 0 || (h.kvm = open_kvm(rep)) < 0)
 		goto out;
 	h.kernel_len = (size_t)(airlock_kernel_end - airlock_kernel_start);
 	struct vmm_config cfg = vm_config_of(p, &h);
@@ -865,6 +844,10 @@ static int fuzz_job(const struct fuzz_opts *o, const struct policy *p,
 	cfg.argv = o->argv;
 	cfg.verbose = o->verbose;
 	cfg.fuzz_output = keeps_output(o);
+	/* The child takes stdout and stderr only (its input comes from us);
+	 * under --replay our stdout carries only the verdicts. */
+	if (o->replay)
+		cfg.stdout_fd = cfg.stderr_fd;
 	if (start(f, p, &cfg, rep) == 0)
 		rc = o->replay	   ? replay(f, o->replay)
 		     : under_afl() ? afl_loop(f)

@@ -37,7 +37,6 @@ struct fuzz_reply {
 	struct vmm_result res;
 	uint64_t map_len;  /* bytes of the map at FUZZ_SHM_MAP */
 	uint32_t at_point; /* first reply: 1 when the job is at its point */
-	uint32_t reserved;
 };
 
 /* In the jailed child: never returns. cfg is the VM and job, its

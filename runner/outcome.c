@@ -65,10 +65,9 @@ void report_vm(struct run_report *rep, const struct vmm_result *r,
 		report_set(rep, r->value & 0xff, "exited", NULL);
 		break;
 	case VMM_SIGNALED: {
-		const char *name = signal_name(r->value);
-		report_set(rep, 128 + r->value, "signaled",
-		       "%s: killed by %s%s", prog, name ? name : "signal",
-		       name ? "" : " (unnamed)");
+		char how[64];
+		killed_by(r->value, how, sizeof(how));
+		report_set(rep, 128 + r->value, "signaled", "%s: %s", prog, how);
 		if (r->fault_rip)
 			snprintf(rep->reason + strlen(rep->reason),
 				 sizeof(rep->reason) - strlen(rep->reason),

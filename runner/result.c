@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "runner/runner.h"
@@ -17,6 +18,12 @@ static const char *const signal_names[] = {
 	[SIGURG] = "SIGURG",   [SIGXCPU] = "SIGXCPU", [SIGXFSZ] = "SIGXFSZ",
 	[SIGSYS] = "SIGSYS",
 };
+
+void killed_by(int sig, char *buf, size_t len)
+{
+	const char *name = signal_name(sig);
+	snprintf(buf, len, "killed by %s", name ? name : "signal (unnamed)");
+}
 
 const char *signal_name(int sig)
 {

@@ -95,5 +95,7 @@ void services_close(struct vmm_vsock_port *ports, unsigned n);
 
 /* "SIGSEGV" for 11; NULL for numbers without a name. */
 const char *signal_name(int sig);
+/* "killed by SIGSEGV", or "killed by signal (unnamed)", into buf. */
+void killed_by(int sig, char *buf, size_t len);
 
 #endif

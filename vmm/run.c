@@ -666,6 +666,13 @@ static struct vsock_fds streams_of(const struct run *r)
 	};
 }
 
+/* A warm VM's next job or input: its streams, counted into r->res. */
+static void attach_streams(struct run *r)
+{
+	struct vsock_fds vf = streams_of(r);
+	vsock_attach(&r->vs, &vf);
+}
+
 static int boot_vm(struct run *r, char *err)
 {
 	const struct vmm_config *cfg = r->cfg;
@@ -887,8 +894,7 @@ static void run_job(struct run *r)
  * and what is buffered when the job ends goes out before the revert. */
 void run_resume_with_output(struct run *r)
 {
-	struct vsock_fds vf = streams_of(r);
-	vsock_attach(&r->vs, &vf);
+	attach_streams(r);
 	run_fds_nonblock(r);
 	run_resume(r);
 	if (r->res->outcome == VMM_EXITED || r->res->outcome == VMM_SIGNALED)
@@ -1032,8 +1038,7 @@ int vmm_job(struct vmm *v, const struct vmm_config *cfg,
 		run_finish(r, VMM_ERROR, "%s", err);
 		return 0;
 	}
-	struct vsock_fds vf = streams_of(r);
-	vsock_attach(&r->vs, &vf);
+	attach_streams(r);
 	r->pristine = false;
 	r->t_boot = t0;
 	if (r->point_only) /* the job is there already, at its point */
